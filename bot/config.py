@@ -1,0 +1,107 @@
+"""Settings: the bot's configuration, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+DEFAULT_FEED_URL = "https://datascienceathome.com/feed/podcast/"
+DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
+DEFAULT_POLL_INTERVAL_SECONDS = 600
+MIN_POLL_INTERVAL_SECONDS = 60
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the variable and what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    discord_token: str | None = field(repr=False)
+    feed_url: str = DEFAULT_FEED_URL
+    database_path: Path = DEFAULT_DATABASE_PATH
+    poll_interval_seconds: int = DEFAULT_POLL_INTERVAL_SECONDS
+    discord_api_base: str | None = None
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default: the process environment after loading `.env`)."""
+        if environ is None:
+            # The one load_dotenv() call; real environment variables win over `.env`.
+            load_dotenv(override=False)
+            environ = os.environ
+
+        def get(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        return cls(
+            discord_token=get("DISCORD_TOKEN"),
+            feed_url=_http_url("FEED_URL", get("FEED_URL") or DEFAULT_FEED_URL),
+            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            poll_interval_seconds=_poll_interval(get("POLL_INTERVAL_SECONDS")),
+            discord_api_base=_optional_url("DISCORD_API_BASE", get("DISCORD_API_BASE")),
+            dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+            log_level=_log_level(get("LOG_LEVEL")),
+        )
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put the bot token from the Discord developer portal in .env"
+            )
+        return self.discord_token
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _optional_url(name: str, value: str | None) -> str | None:
+    return None if value is None else _http_url(name, value).rstrip("/")
+
+
+def _poll_interval(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_POLL_INTERVAL_SECONDS
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds < MIN_POLL_INTERVAL_SECONDS:
+        raise ConfigError(
+            f"POLL_INTERVAL_SECONDS must be a whole number of seconds, at least "
+            f"{MIN_POLL_INTERVAL_SECONDS}, got {value!r}"
+        )
+    return seconds
+
+
+def _snowflake(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) <= 0:
+        raise ConfigError(f"{name} must be a Discord server id (a positive number), got {value!r}")
+    return int(value)
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_FEED_URL, ConfigError, Settings
+
+
+def test_defaults_apply_when_only_the_token_is_set() -> None:
+    settings = Settings.from_env({"DISCORD_TOKEN": "abc"})
+    assert settings.feed_url == DEFAULT_FEED_URL
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert settings.poll_interval_seconds == 600
+    assert settings.discord_api_base is None
+    assert settings.dev_guild_id is None
+    assert settings.log_level == "INFO"
+
+
+def test_values_are_read_and_normalised() -> None:
+    settings = Settings.from_env(
+        {
+            "FEED_URL": "http://127.0.0.1:8000/feed.xml",
+            "DATABASE_PATH": "/tmp/x.sqlite3",
+            "POLL_INTERVAL_SECONDS": "60",
+            "DISCORD_API_BASE": "http://127.0.0.1:9000/api/v10/",
+            "DEV_GUILD_ID": "123456789012345678",
+            "LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.poll_interval_seconds == 60
+    assert settings.discord_api_base == "http://127.0.0.1:9000/api/v10"
+    assert settings.dev_guild_id == 123456789012345678
+    assert settings.log_level == "DEBUG"
+
+
+def test_token_never_appears_in_repr() -> None:
+    settings = Settings.from_env({"DISCORD_TOKEN": "super-secret-token"})
+    assert "super-secret-token" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "names"),
+    [
+        ("POLL_INTERVAL_SECONDS", "59", "at least 60"),
+        ("POLL_INTERVAL_SECONDS", "ten", "whole number"),
+        ("FEED_URL", "ftp://example.com/feed", "http:// or https://"),
+        ("DISCORD_API_BASE", "not a url", "http:// or https://"),
+        ("DEV_GUILD_ID", "my-server", "server id"),
+        ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
+    ],
+)
+def test_invalid_value_names_the_variable_and_what_is_allowed(variable: str, value: str, names: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({variable: value})
+    message = str(raised.value)
+    assert message.startswith(variable)
+    assert names in message
+    assert "\n" not in message
+
+
+def test_missing_token_is_reported_only_when_needed() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        settings.require_token()
