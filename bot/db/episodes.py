@@ -1,0 +1,240 @@
+"""EpisodeRepository: the podcast's catalogue of episodes and its full-text index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+
+import aiosqlite
+
+from bot.db._time import from_db, from_db_or_none, to_db, to_db_or_none
+from bot.db.connection import Database
+from bot.feed.guests import guests_column
+from bot.models import Episode, StoredEpisode
+
+_EPISODE_FIELDS = tuple(field.name for field in fields(Episode))
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    new: tuple[StoredEpisode, ...]  # oldest first
+    updated: tuple[StoredEpisode, ...]
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class RankedEpisode:
+    episode: StoredEpisode
+    rank: float  # bm25: lower is better
+
+
+def _stored_episode(row: aiosqlite.Row) -> StoredEpisode:
+    return StoredEpisode(
+        guid=row["guid"],
+        title=row["title"],
+        number=row["number"],
+        published=from_db_or_none(row["published_at"]),
+        duration_seconds=row["duration_seconds"],
+        audio_url=row["audio_url"],
+        link=row["link"],
+        description=row["description"],
+        image=row["image"],
+        rebroadcast=bool(row["rebroadcast"]),
+        id=row["id"],
+        first_seen=from_db(row["first_seen_at"]),
+    )
+
+
+def _as_episode(stored: StoredEpisode) -> Episode:
+    return Episode(**{name: getattr(stored, name) for name in _EPISODE_FIELDS})
+
+
+def _values(episode: Episode) -> tuple[object, ...]:
+    return (
+        episode.title,
+        episode.number,
+        to_db_or_none(episode.published),
+        episode.duration_seconds,
+        episode.audio_url,
+        episode.link,
+        episode.description,
+        episode.image,
+        int(episode.rebroadcast),
+        guests_column(episode.title),
+    )
+
+
+class EpisodeRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def _select(self, sql_tail: str, parameters: Iterable[object] = ()) -> list[StoredEpisode]:
+        # sql_tail is always a literal of this module; values travel as bound parameters.
+        sql = f"SELECT * FROM episodes {sql_tail}"  # noqa: S608
+        async with self._db.connection.execute(sql, tuple(parameters)) as c:
+            return [_stored_episode(row) for row in await c.fetchall()]
+
+    async def upsert_many(self, episodes: Sequence[Episode], *, seen_at: datetime) -> UpsertResult:
+        """Insert new episodes, update edited ones; never delete one missing from this batch.
+
+        An edited episode (same guid, new title or description) is updated, not new. A guid that
+        changed for the same audio file (the old guid gone from this batch) is the same episode.
+        """
+        incoming_guids = {episode.guid for episode in episodes}
+        new_ids: list[int] = []
+        updated_ids: list[int] = []
+        unchanged = 0
+        async with self._db.transaction() as connection:
+            existing = {stored.guid: stored for stored in await self._select("")}
+            by_audio_url = {
+                stored.audio_url: stored
+                for stored in existing.values()
+                if stored.audio_url and stored.guid not in incoming_guids
+            }
+            for episode in _unique_by_guid(episodes):
+                previous = existing.get(episode.guid)
+                if previous is None and episode.audio_url:
+                    previous = by_audio_url.pop(episode.audio_url, None)
+                if previous is None:
+                    cursor = await connection.execute(
+                        """
+                        INSERT INTO episodes (title, number, published_at, duration_seconds, audio_url,
+                            link, description, image, rebroadcast, guests, guid, first_seen_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                        (*_values(episode), episode.guid, to_db(seen_at), to_db(seen_at)),
+                    )
+                    assert cursor.lastrowid is not None
+                    new_ids.append(cursor.lastrowid)
+                elif astuple(_as_episode(previous)) != astuple(episode):
+                    await connection.execute(
+                        """
+                        UPDATE episodes SET title = ?, number = ?, published_at = ?, duration_seconds = ?,
+                            audio_url = ?, link = ?, description = ?, image = ?, rebroadcast = ?,
+                            guests = ?, guid = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                        (*_values(episode), episode.guid, to_db(seen_at), previous.id),
+                    )
+                    updated_ids.append(previous.id)
+                else:
+                    unchanged += 1
+        new = await self.by_ids(new_ids)
+        return UpsertResult(
+            new=tuple(sorted(new, key=_publication_order)),
+            updated=tuple(await self.by_ids(updated_ids)),
+            unchanged=unchanged,
+        )
+
+    async def by_ids(self, ids: Sequence[int]) -> list[StoredEpisode]:
+        found: dict[int, StoredEpisode] = {}
+        # Chunked: SQLite caps the number of bound parameters in one statement.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            placeholders = ",".join("?" * len(chunk))
+            for stored in await self._select(f"WHERE id IN ({placeholders})", chunk):
+                found[stored.id] = stored
+        return [found[episode_id] for episode_id in ids if episode_id in found]
+
+    async def get(self, episode_id: int) -> StoredEpisode | None:
+        found = await self._select("WHERE id = ?", (episode_id,))
+        return found[0] if found else None
+
+    async def by_guid(self, guid: str) -> StoredEpisode | None:
+        found = await self._select("WHERE guid = ?", (guid,))
+        return found[0] if found else None
+
+    async def by_number(self, number: int) -> list[StoredEpisode]:
+        """Episodes carrying this number, originals before rebroadcasts, then oldest first."""
+        return await self._select("WHERE number = ? ORDER BY rebroadcast, published_at, id", (number,))
+
+    async def count(self) -> int:
+        async with self._db.connection.execute("SELECT count(*) FROM episodes") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def latest(self, limit: int = 1, *, include_rebroadcasts: bool = True) -> list[StoredEpisode]:
+        where = "" if include_rebroadcasts else "WHERE rebroadcast = 0"
+        return await self._select(f"{where} ORDER BY published_at DESC, id DESC LIMIT ?", (limit,))
+
+    async def all(self) -> list[StoredEpisode]:
+        """Every episode, newest first."""
+        return await self._select("ORDER BY published_at DESC, id DESC")
+
+    @property
+    def database(self) -> Database:
+        """The database behind this repository, for services that query the same catalogue."""
+        return self._db
+
+    async def random(
+        self,
+        *,
+        year: int | None = None,
+        include_rebroadcasts: bool = False,
+        exclude_ids: Sequence[int] = (),
+    ) -> StoredEpisode | None:
+        """A random episode, optionally from one year, never one of `exclude_ids`; None if none fits."""
+        conditions = ["id NOT IN (SELECT value FROM json_each(?))"]
+        parameters: list[object] = [json.dumps(list(exclude_ids))]
+        if year is not None:
+            conditions.append("published_at >= ? AND published_at < ?")
+            parameters.extend(_year_bounds(year))
+        if not include_rebroadcasts:
+            conditions.append("rebroadcast = 0")
+        found = await self._select(f"WHERE {' AND '.join(conditions)} ORDER BY random() LIMIT 1", parameters)
+        return found[0] if found else None
+
+    async def years(self, *, include_rebroadcasts: bool = True) -> dict[int, int]:
+        """Year -> how many episodes were published in it, newest year first (undated ones left out)."""
+        where = "" if include_rebroadcasts else "AND rebroadcast = 0"
+        async with self._db.connection.execute(
+            f"""
+            SELECT CAST(substr(published_at, 1, 4) AS INTEGER) AS year, count(*) AS episodes
+            FROM episodes WHERE published_at IS NOT NULL {where}
+            GROUP BY year ORDER BY year DESC
+            """  # noqa: S608 - `where` is one of two literals above
+        ) as cursor:
+            return {int(row["year"]): int(row["episodes"]) for row in await cursor.fetchall()}
+
+    async def by_year(
+        self, year: int, *, offset: int = 0, limit: int = 10, include_rebroadcasts: bool = True
+    ) -> list[StoredEpisode]:
+        """One page of a year's episodes in publication order (oldest first)."""
+        where = "" if include_rebroadcasts else "AND rebroadcast = 0"
+        return await self._select(
+            f"WHERE published_at >= ? AND published_at < ? {where} "
+            "ORDER BY published_at, id LIMIT ? OFFSET ?",
+            (*_year_bounds(year), limit, offset),
+        )
+
+    async def count_by_year(self, year: int, *, include_rebroadcasts: bool = True) -> int:
+        """How many episodes `by_year` pages through."""
+        where = "" if include_rebroadcasts else "AND rebroadcast = 0"
+        async with self._db.connection.execute(
+            f"SELECT count(*) FROM episodes WHERE published_at >= ? AND published_at < ? {where}",  # noqa: S608
+            _year_bounds(year),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _unique_by_guid(episodes: Sequence[Episode]) -> list[Episode]:
+    """A feed that repeats a guid gets its first occurrence kept (feeds list newest first)."""
+    seen: set[str] = set()
+    unique = []
+    for episode in episodes:
+        if episode.guid not in seen:
+            seen.add(episode.guid)
+            unique.append(episode)
+    return unique
+
+
+def _publication_order(episode: StoredEpisode) -> tuple[datetime, int]:
+    return (episode.published or episode.first_seen, episode.id)
+
+
+def _year_bounds(year: int) -> tuple[str, str]:
+    """The stored-text range of one calendar year (UTC): [start, start of the next year)."""
+    return f"{year:04d}-01-01T00:00:00Z", f"{year + 1:04d}-01-01T00:00:00Z"

@@ -1,0 +1,124 @@
+"""FeedRepository: the fetch state of each feed URL (validators, health, back-off)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.db._time import from_db_or_none, to_db, to_db_or_none
+from bot.db.connection import Database
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    id: int
+    url: str
+    title: str | None
+    image: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    next_attempt_at: datetime | None
+
+
+def _feed_state(row: aiosqlite.Row) -> FeedState:
+    return FeedState(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        image=row["image"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_hash=row["body_hash"],
+        last_checked_at=from_db_or_none(row["last_checked_at"]),
+        last_success_at=from_db_or_none(row["last_success_at"]),
+        last_error=row["last_error"],
+        last_error_at=from_db_or_none(row["last_error_at"]),
+        consecutive_failures=row["consecutive_failures"],
+        next_attempt_at=from_db_or_none(row["next_attempt_at"]),
+    )
+
+
+class FeedRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, url: str) -> FeedState | None:
+        async with self._db.connection.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _feed_state(row)
+
+    async def get_or_create(self, url: str) -> FeedState:
+        async with self._db.transaction() as connection:
+            await connection.execute("INSERT OR IGNORE INTO feeds (url) VALUES (?)", (url,))
+        state = await self.get(url)
+        assert state is not None
+        return state
+
+    async def record_success(
+        self,
+        feed_id: int,
+        *,
+        checked_at: datetime,
+        title: str | None,
+        image: str | None = None,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+    ) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """
+                UPDATE feeds
+                SET title = coalesce(?, title), image = coalesce(?, image), etag = ?, last_modified = ?,
+                    body_hash = ?, last_checked_at = ?, last_success_at = ?, consecutive_failures = 0,
+                    next_attempt_at = NULL
+                WHERE id = ?
+                """,
+                (title, image, etag, last_modified, body_hash, to_db(checked_at), to_db(checked_at), feed_id),
+            )
+
+    async def record_not_modified(self, feed_id: int, *, checked_at: datetime) -> None:
+        """A 304 or an unchanged body is a successful check: the feed is healthy."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """
+                UPDATE feeds
+                SET last_checked_at = ?, last_success_at = ?, consecutive_failures = 0,
+                    next_attempt_at = NULL
+                WHERE id = ?
+                """,
+                (to_db(checked_at), to_db(checked_at), feed_id),
+            )
+
+    async def record_failure(
+        self, feed_id: int, *, checked_at: datetime, error: str, next_attempt_at: datetime | None = None
+    ) -> FeedState:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """
+                UPDATE feeds
+                SET last_checked_at = ?, last_error = ?, last_error_at = ?,
+                    consecutive_failures = consecutive_failures + 1, next_attempt_at = ?
+                WHERE id = ?
+                """,
+                (to_db(checked_at), error, to_db(checked_at), to_db_or_none(next_attempt_at), feed_id),
+            )
+            async with connection.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)) as cursor:
+                row = await cursor.fetchone()
+        assert row is not None
+        return _feed_state(row)
+
+    async def schedule_next_attempt(self, feed_id: int, next_attempt_at: datetime | None) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE feeds SET next_attempt_at = ? WHERE id = ?",
+                (to_db_or_none(next_attempt_at), feed_id),
+            )
