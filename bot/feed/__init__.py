@@ -1,0 +1,1 @@
+"""Feeds: fetch over HTTP (fetch), parse into Episodes (parse), in a worker process (isolation)."""
