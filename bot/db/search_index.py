@@ -1,0 +1,141 @@
+"""SearchIndex: the SQL behind episode search (ranked FTS5 queries, vocabulary, cache inputs)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.db.connection import Database
+from bot.feed.guests import guests_column
+
+log = logging.getLogger(__name__)
+
+# An FTS5 column filter: the expression after it must match within the title or the guests.
+TITLE_OR_GUESTS = "{title guests} : "
+# bm25 column weights, in index column order: title, guests, description.
+TITLE_WEIGHT = 10.0
+GUESTS_WEIGHT = 10.0
+DESCRIPTION_WEIGHT = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """The few columns the engine keeps in memory for every episode (titles, numbers, order)."""
+
+    id: int
+    number: int | None
+    title: str
+    guests: str
+    published: str | None  # as stored: ISO 8601 UTC text, which sorts in time order
+    rebroadcast: bool
+
+
+class SearchIndex:
+    """Queries over the full-text indexes that migration 0003 keeps in sync with `episodes`."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def generation(self) -> int:
+        """A counter every change to `episodes` increments: equal values mean nothing changed."""
+        rows = await self._db.connection.execute_fetchall("SELECT generation FROM search_state")
+        return int(next(iter(rows))[0])
+
+    async def fill_missing_guests(self) -> int:
+        """Derive the guests of rows that predate the guests column; returns how many it filled."""
+        sql = "SELECT id, title FROM episodes WHERE guests IS NULL"
+        rows = list(await self._db.connection.execute_fetchall(sql))
+        if not rows:
+            return 0
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "UPDATE episodes SET guests = ? WHERE id = ? AND guests IS NULL",
+                [(guests_column(row["title"]), row["id"]) for row in rows],
+            )
+        log.info("Derived the guests of %d episodes", len(rows))
+        return len(rows)
+
+    async def vocabulary(self) -> dict[str, int]:
+        """Every indexed word as written (lower case, accents folded) -> how many episodes use it."""
+        rows = await self._db.connection.execute_fetchall("SELECT term, doc FROM episodes_words_vocabulary")
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def match_counts(self, expressions: Sequence[str]) -> list[int]:
+        """How many episodes each FTS5 expression matches (stemming, prefixes and all)."""
+        rows = await self._db.connection.execute_fetchall(
+            """
+            SELECT (SELECT count(*) FROM episodes_fts WHERE episodes_fts MATCH value)
+            FROM json_each(?) ORDER BY key
+            """,
+            (json.dumps(list(expressions)),),
+        )
+        return [int(row[0]) for row in rows]
+
+    async def catalogue(self) -> list[CatalogueEntry]:
+        """Every episode's identity and title, newest first."""
+        rows = await self._db.connection.execute_fetchall(
+            """
+            SELECT id, number, title, coalesce(guests, '') AS guests, published_at, rebroadcast
+            FROM episodes ORDER BY published_at DESC, id DESC
+            """
+        )
+        return [
+            CatalogueEntry(
+                id=row["id"],
+                number=row["number"],
+                title=row["title"],
+                guests=row["guests"],
+                published=row["published_at"],
+                rebroadcast=bool(row["rebroadcast"]),
+            )
+            for row in rows
+        ]
+
+    async def originals_by_description(self, min_length: int) -> dict[int, int]:
+        """Rebroadcast id -> the earliest original carrying exactly the same (long enough) notes."""
+        rows = await self._db.connection.execute_fetchall(
+            """
+            SELECT rebroadcast.id, original.id
+            FROM episodes AS rebroadcast
+            JOIN episodes AS original
+                ON original.description = rebroadcast.description AND original.rebroadcast = 0
+            WHERE rebroadcast.rebroadcast = 1 AND length(rebroadcast.description) >= ?
+            ORDER BY original.published_at DESC, original.id DESC
+            """,
+            (min_length,),
+        )
+        # Newest first, so the earliest original is written last and wins.
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    async def ranked(
+        self, match: str, *, limit: int, window: int, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        """(episode id, bm25) of episodes matching an FTS5 expression, best (lowest bm25) first.
+
+        bm25 costs about a microsecond per matching episode, so only the `window` matches added
+        most recently are ranked: a word found in thousands of episodes stays fast.
+        """
+        rows = await self._db.connection.execute_fetchall(
+            """
+            SELECT rowid, bm25(episodes_fts, :title, :guests, :description) AS score
+            FROM episodes_fts
+            WHERE episodes_fts MATCH :match AND rowid >= coalesce((
+                    SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH :match
+                    ORDER BY rowid DESC LIMIT 1 OFFSET :window
+                ), 0)
+                AND rowid NOT IN (SELECT value FROM json_each(:exclude))
+            ORDER BY score LIMIT :limit
+            """,
+            {
+                "match": match,
+                "title": TITLE_WEIGHT,
+                "guests": GUESTS_WEIGHT,
+                "description": DESCRIPTION_WEIGHT,
+                "window": window,
+                "exclude": json.dumps(list(exclude)),
+                "limit": limit,
+            },
+        )
+        return [(int(row[0]), float(row[1])) for row in rows]
