@@ -1,0 +1,165 @@
+"""Command line: `python -m bot run|sync|ingest|search|episodes` (also installed as `dsh-bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.config import ConfigError, Settings
+from bot.db._time import to_db_or_none
+from bot.feed.ingest import IngestError
+from bot.models import Episode
+from bot.runner import run_bot, sync_commands_once
+from bot.services import Services, open_services
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 20_000_000
+
+
+class CommandError(Exception):
+    """A command failed in a way the user can fix; printed as one line on stderr."""
+
+
+def episode_record(episode: Episode) -> dict[str, Any]:
+    """The exported shape of an episode: exactly these fields."""
+    return {
+        "guid": episode.guid,
+        "title": episode.title,
+        "number": episode.number,
+        "published": to_db_or_none(episode.published),
+        "duration_seconds": episode.duration_seconds,
+        "audio_url": episode.audio_url,
+        "link": episode.link,
+        "rebroadcast": episode.rebroadcast,
+    }
+
+
+def _format_line(episode: Episode) -> str:
+    number = f"#{episode.number}" if episode.number is not None else "—"
+    date = episode.published.date().isoformat() if episode.published else "undated"
+    return f"{number:>5}  {date}  {episode.title}"
+
+
+def _read_feed_file(path: Path) -> tuple[bytes, str]:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CommandError(f"{path} is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        return path.read_bytes(), path.resolve().as_uri()
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from error
+
+
+async def _ingest(services: Services, source: str) -> int:
+    if source.startswith(("http://", "https://")):
+        result = await services.ingestor.ingest_url(source)
+    else:
+        body, uri = await asyncio.to_thread(_read_feed_file, Path(source))
+        result = await services.ingestor.ingest_document(body, uri)
+    if not result.changed:
+        print(f"{source}: not modified since the last poll, 0 new episodes")
+    else:
+        print(
+            f"{source}: {result.episodes_in_feed} episodes in the feed, {len(result.new)} new, "
+            f"{len(result.updated)} updated"
+        )
+    return 0
+
+
+async def _search(services: Services, query: str, limit: int, as_json: bool) -> int:
+    hits = await services.search.search(query, limit=limit)
+    if as_json:
+        print(json.dumps([episode_record(hit.episode) for hit in hits], indent=2, ensure_ascii=False))
+    elif not hits:
+        print(f"No episode matches {query!r}.")
+    else:
+        for hit in hits:
+            print(_format_line(hit.episode))
+    return 0
+
+
+async def _episodes(services: Services, as_json: bool) -> int:
+    episodes = await services.episodes.all()
+    if as_json:
+        print(json.dumps([episode_record(episode) for episode in episodes], indent=2, ensure_ascii=False))
+    else:
+        for episode in episodes:
+            print(_format_line(episode))
+    return 0
+
+
+async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_services(args.db or settings.database_path) as services:
+        if args.command == "ingest":
+            return await _ingest(services, args.source)
+        if args.command == "search":
+            return await _search(services, args.query, args.limit, args.json)
+        if args.command == "episodes":
+            return await _episodes(services, args.json)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--db", type=Path, help="SQLite database path (overrides DATABASE_PATH)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (the default of scripts/bot)")
+    commands.add_parser("sync", help="register the slash commands with Discord now, then exit")
+    ingest = commands.add_parser("ingest", help="ingest a feed (URL or file) into the database")
+    ingest.add_argument("source")
+    search = commands.add_parser("search", help="search the episodes")
+    search.add_argument("query")
+    search.add_argument("--limit", type=_positive_int, default=10)
+    search.add_argument("--json", action="store_true")
+    episodes = commands.add_parser("episodes", help="list (export) every episode, newest first")
+    episodes.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        # Offline commands print their result; logs below ERROR would only clutter stderr.
+        level = settings.log_level_number if args.command == "run" else logging.ERROR
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.command in ("run", "sync"):
+            if args.db:
+                settings = replace(settings, database_path=args.db)
+            runner = run_bot if args.command == "run" else sync_commands_once
+            asyncio.run(runner(settings))
+            return 0
+        return asyncio.run(_run_offline_command(args, settings))
+    except (ConfigError, CommandError, IngestError) as error:
+        print(f"error: {error}", file=sys.stderr)
+    except discord.LoginFailure:
+        print(
+            "error: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal",
+            file=sys.stderr,
+        )
+    except (OSError, sqlite3.Error, discord.DiscordException) as error:
+        print(f"error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

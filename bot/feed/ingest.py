@@ -1,0 +1,118 @@
+"""FeedIngestor: fetch, parse and store a feed, and say which episodes are new."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.db import EpisodeRepository, FeedRepository
+from bot.db._time import utc_now
+from bot.feed.fetch import FeedFetcher, FeedFetchError, NotModified
+from bot.feed.isolation import parse_feed_isolated
+from bot.feed.parse import FeedParseError
+from bot.models import ParsedFeed, StoredEpisode
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[bytes, str], Awaitable[ParsedFeed]]
+
+
+class IngestError(Exception):
+    """The feed could not be read this time; the message is short and meant for moderators."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    source: str
+    changed: bool  # False: 304 or the same body as last time, nothing was parsed
+    new: tuple[StoredEpisode, ...]  # oldest first
+    updated: tuple[StoredEpisode, ...]
+    episodes_in_feed: int
+    # The catalogue was empty before this run: everything is "new", none of it is news.
+    first_sync: bool
+
+
+async def _parse_isolated(body: bytes, base_url: str) -> ParsedFeed:
+    return await parse_feed_isolated(body, base_url)
+
+
+class FeedIngestor:
+    def __init__(
+        self,
+        feeds: FeedRepository,
+        episodes: EpisodeRepository,
+        fetcher: FeedFetcher,
+        *,
+        parse: Parser = _parse_isolated,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._feeds = feeds
+        self._episodes = episodes
+        self._fetcher = fetcher
+        self._parse = parse
+        self._clock = clock
+
+    async def ingest_url(self, url: str) -> IngestResult:
+        """Poll `url` once. Any failure is recorded on the feed's row and raised as IngestError;
+        the stored episodes are untouched."""
+        feed = await self._feeds.get_or_create(url)
+        checked_at = self._clock()
+        try:
+            fetched = await self._fetcher.fetch(
+                url, etag=feed.etag, last_modified=feed.last_modified, previous_hash=feed.body_hash
+            )
+            if isinstance(fetched, NotModified):
+                await self._feeds.record_not_modified(feed.id, checked_at=checked_at)
+                return IngestResult(url, False, (), (), 0, first_sync=False)
+            parsed = await self._parse_checked(fetched.body, url)
+        except (FeedFetchError, FeedParseError, IngestError) as error:
+            await self._feeds.record_failure(feed.id, checked_at=checked_at, error=str(error))
+            log.warning("Feed %s failed: %s", url, error)
+            raise IngestError(str(error)) from error
+        result = await self._store(url, parsed, checked_at)
+        await self._feeds.record_success(
+            feed.id,
+            checked_at=checked_at,
+            title=parsed.title or None,
+            image=parsed.image,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            body_hash=fetched.body_hash,
+        )
+        return result
+
+    async def ingest_document(self, body: bytes, source: str) -> IngestResult:
+        """Ingest a feed document already in hand (a file given on the command line)."""
+        try:
+            parsed = await self._parse_checked(body, source)
+        except FeedParseError as error:
+            raise IngestError(str(error)) from error
+        return await self._store(source, parsed, self._clock())
+
+    async def _parse_checked(self, body: bytes, base_url: str) -> ParsedFeed:
+        parsed = await self._parse(body, base_url)
+        if not parsed.episodes:
+            raise IngestError("the feed lists no episodes")
+        return parsed
+
+    async def _store(self, source: str, parsed: ParsedFeed, seen_at: datetime) -> IngestResult:
+        first_sync = await self._episodes.count() == 0
+        upserted = await self._episodes.upsert_many(parsed.episodes, seen_at=seen_at)
+        log.info(
+            "Feed %s: %d episodes, %d new, %d updated%s",
+            source,
+            len(parsed.episodes),
+            len(upserted.new),
+            len(upserted.updated),
+            " (first sync)" if first_sync else "",
+        )
+        return IngestResult(
+            source=source,
+            changed=True,
+            new=upserted.new,
+            updated=upserted.updated,
+            episodes_in_feed=len(parsed.episodes),
+            first_sync=first_sync,
+        )

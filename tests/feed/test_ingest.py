@@ -1,0 +1,110 @@
+"""Ingestion end to end: a real HTTP server on 127.0.0.1, the real fetcher, parser and database."""
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.db import EpisodeRepository, FeedRepository
+from bot.feed.fetch import FeedFetcher
+from bot.feed.ingest import FeedIngestor, IngestError
+from bot.feed.isolation import parse_feed_isolated
+from bot.models import ParsedFeed
+from bot.testing.feed_server import FeedServer
+from tests.conftest import DSH_FIXTURES
+
+FEED = (DSH_FIXTURES / "feed.xml").read_bytes()
+FEED_PREVIOUS = (DSH_FIXTURES / "feed-previous.xml").read_bytes()
+
+
+class CountingParser:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, body: bytes, base_url: str) -> ParsedFeed:
+        self.calls += 1
+        return await parse_feed_isolated(body, base_url)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def parser() -> CountingParser:
+    return CountingParser()
+
+
+@pytest.fixture
+def ingestor(
+    feeds: FeedRepository, episodes: EpisodeRepository, http: aiohttp.ClientSession, parser: CountingParser
+) -> FeedIngestor:
+    return FeedIngestor(feeds, episodes, FeedFetcher(http), parse=parser)
+
+
+async def test_new_episodes_are_reported_once_and_a_304_parses_nothing(
+    ingestor: FeedIngestor, feeds: FeedRepository, parser: CountingParser
+) -> None:
+    async with FeedServer(FEED_PREVIOUS) as server:
+        first = await ingestor.ingest_url(server.url)
+        assert first.first_sync
+        assert len(first.new) == 91
+
+        server.publish(FEED)
+        second = await ingestor.ingest_url(server.url)
+        assert not second.first_sync
+        assert [episode.guid for episode in second.new] == ["dsh-ep-089", "dsh-ep-090"]  # oldest first
+
+        third = await ingestor.ingest_url(server.url)
+        assert not third.changed
+        assert third.new == ()
+        assert server.stats.not_modified == 1
+        assert parser.calls == 2
+    state = await feeds.get(server.url)
+    assert state is not None
+    assert state.title == "Data Science at Home"
+    assert state.consecutive_failures == 0
+
+
+async def test_bot_identifies_itself_to_the_feed_host(ingestor: FeedIngestor) -> None:
+    async with FeedServer(FEED) as server:
+        await ingestor.ingest_url(server.url)
+    assert server.stats.user_agents[0].startswith("DataScienceAtHomeBot/")
+
+
+async def test_a_failing_feed_is_recorded_and_the_episodes_are_untouched(
+    ingestor: FeedIngestor, feeds: FeedRepository, episodes: EpisodeRepository
+) -> None:
+    async with FeedServer(FEED) as server:
+        await ingestor.ingest_url(server.url)
+        server.fail_next(503)
+        with pytest.raises(IngestError, match="503"):
+            await ingestor.ingest_url(server.url)
+        server.publish(b"<html><body>Site under maintenance</body></html>")
+        with pytest.raises(IngestError):
+            await ingestor.ingest_url(server.url)
+    state = await feeds.get(server.url)
+    assert state is not None
+    assert state.consecutive_failures == 2
+    assert state.last_error
+    assert await episodes.count() == 93
+
+
+async def test_a_feed_without_items_is_a_failure_not_an_empty_catalogue(
+    ingestor: FeedIngestor, episodes: EpisodeRepository
+) -> None:
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Show</title></channel></rss>'
+    async with FeedServer(empty) as server:
+        with pytest.raises(IngestError, match="no episodes"):
+            await ingestor.ingest_url(server.url)
+    assert await episodes.count() == 0
+
+
+async def test_a_moved_feed_does_not_turn_the_catalogue_into_new_episodes(ingestor: FeedIngestor) -> None:
+    async with FeedServer(FEED) as old_host, FeedServer(FEED) as new_host:
+        await ingestor.ingest_url(old_host.url)
+        moved = await ingestor.ingest_url(new_host.url)
+    assert moved.new == ()
+    assert not moved.first_sync

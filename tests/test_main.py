@@ -1,0 +1,101 @@
+"""The command line, run as a user would: arguments in, printed output and exit code out."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from tests.conftest import DSH_FIXTURES
+
+EXPORT_FIELDS = {
+    "guid",
+    "title",
+    "number",
+    "published",
+    "duration_seconds",
+    "audio_url",
+    "link",
+    "rebroadcast",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No .env of the developer's and no real configuration leak into these runs."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DISCORD_TOKEN", "FEED_URL", "DATABASE_PATH", "POLL_INTERVAL_SECONDS", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "cli.sqlite3")
+
+
+def test_ingest_a_file_then_again_reports_what_is_new(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", db, "ingest", str(DSH_FIXTURES / "feed-previous.xml")]) == 0
+    assert "91 new" in capsys.readouterr().out
+    assert main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")]) == 0
+    assert "93 episodes in the feed, 2 new" in capsys.readouterr().out
+
+
+def test_episodes_export_has_exactly_the_documented_fields(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")])
+    capsys.readouterr()
+    assert main(["--db", db, "episodes", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 93
+    assert all(set(record) == EXPORT_FIELDS for record in records)
+    newest = records[0]
+    assert newest["guid"] == "dsh-ep-090"
+    assert newest["published"] == "2019-12-11T12:00:00Z"
+    assert newest["duration_seconds"] == 1233
+
+
+def test_search_prints_matching_titles(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")])
+    capsys.readouterr()
+    assert main(["--db", db, "search", "Raschka", "--json"]) == 0
+    titles = [record["title"] for record in json.loads(capsys.readouterr().out)]
+    assert titles[0] == "Episode 7: 30 min with data scientist Sebastian Raschka"
+
+
+def test_search_with_no_result_says_so(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")])
+    capsys.readouterr()
+    assert main(["--db", db, "search", "zzzzqqqq"]) == 0
+    assert "No episode matches" in capsys.readouterr().out
+
+
+def test_missing_file_fails_with_one_line_on_stderr(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", db, "ingest", "/nonexistent/feed.xml"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("error: cannot read /nonexistent/feed.xml")
+
+
+def test_not_a_feed_fails_with_one_line_on_stderr(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>Hello</p></body></html>")
+    assert main(["--db", db, "ingest", str(page)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: ")
+
+
+def test_invalid_configuration_stops_with_the_variable_named(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POLL_INTERVAL_SECONDS", "5")
+    assert main(["--db", db, "episodes"]) == 1
+    assert capsys.readouterr().err.startswith("error: POLL_INTERVAL_SECONDS must be")
+
+
+def test_run_without_a_token_says_how_to_get_one(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", db, "run"]) == 1
+    assert "DISCORD_TOKEN is not set" in capsys.readouterr().err
