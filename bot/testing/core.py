@@ -1,0 +1,455 @@
+"""Shared machinery of the emulator: configuration, stored commands, message creation and events."""
+
+from __future__ import annotations
+
+import copy
+import mimetypes
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.testing.errors import ApiErrorRecord, DiscordApiError, FormErrors
+from bot.testing.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
+from bot.testing.permissions import Permission
+from bot.testing.state import (
+    IS_COMPONENTS_V2,
+    REPLY,
+    ChangeSignal,
+    Channel,
+    DiscordState,
+    Message,
+    StoredFile,
+    User,
+    utcnow,
+)
+from bot.testing.validation import (
+    compute_mentions,
+    normalise_components,
+    normalise_embeds,
+    validate_command,
+    validate_message_body,
+)
+
+JSON = dict[str, Any]
+
+# Flags a bot may set itself on a channel message: SUPPRESS_EMBEDS, IS_VOICE_MESSAGE,
+# SUPPRESS_NOTIFICATIONS, IS_COMPONENTS_V2.
+SETTABLE_FLAGS = (1 << 2) | (1 << 13) | (1 << 12) | IS_COMPONENTS_V2
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    """Timing and limits the REST side applies (see ``DiscordEmulator.__init__`` for their meaning)."""
+
+    interaction_response_window: float
+    interaction_token_lifetime: float
+    rate_limit: int
+    rate_limit_window: float
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """One ``files[n]`` part of a multipart request."""
+
+    field_name: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class RecordedRequest:
+    """One HTTP request the bot made, with the emulator's answer."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    files: list[UploadedFile]
+    at: float
+    status: int = 0
+    response: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class CommandStore:
+    """Registered application commands, global and per guild, as Discord stores them."""
+
+    def __init__(self, state: DiscordState) -> None:
+        self._state = state
+        self.global_commands: dict[tuple[int, str], JSON] = {}
+        self.guild_commands: dict[int, dict[tuple[int, str], JSON]] = {}
+        self.sync_count = 0
+        self.synced_scopes: set[int | None] = set()
+
+    def table(self, guild_id: int | None) -> dict[tuple[int, str], JSON]:
+        if guild_id is None:
+            return self.global_commands
+        return self.guild_commands.setdefault(guild_id, {})
+
+    def _normalise(self, command: JSON, guild_id: int | None, previous: JSON | None) -> JSON:
+        permissions = command.get("default_member_permissions")
+        stored: JSON = {
+            "id": previous["id"] if previous else str(self._state.snowflakes.next()),
+            "application_id": str(self._state.application_id),
+            "version": str(self._state.snowflakes.next()),
+            "default_member_permissions": None if permissions is None else str(permissions),
+            "type": command.get("type", 1),
+            "name": command["name"],
+            "name_localizations": command.get("name_localizations"),
+            "description": command.get("description", ""),
+            "description_localizations": command.get("description_localizations"),
+            "contexts": command.get("contexts"),
+            "integration_types": command.get("integration_types") or [0],
+            "nsfw": bool(command.get("nsfw", False)),
+        }
+        options = _strip_none(command.get("options") or [])
+        if options:
+            stored["options"] = options
+        if guild_id is None:
+            stored["dm_permission"] = command.get("dm_permission", True) is not False
+        else:
+            stored["guild_id"] = str(guild_id)
+        return stored
+
+    def validate(self, commands: list[JSON]) -> None:
+        errors = FormErrors()
+        seen: set[tuple[int, str]] = set()
+        for index, command in enumerate(commands):
+            validate_command(command, errors, (index,))
+            key = (command.get("type", 1), command.get("name", ""))
+            if key in seen:
+                errors.add(
+                    (index, "name"),
+                    "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                    f"Application command names must be unique: {key[1]}",
+                )
+            seen.add(key)
+        errors.raise_if_any()
+
+    def bulk_overwrite(self, guild_id: int | None, commands: list[JSON]) -> list[JSON]:
+        self.validate(commands)
+        table = self.table(guild_id)
+        replaced: dict[tuple[int, str], JSON] = {}
+        for command in commands:
+            key = (command.get("type", 1), command["name"])
+            replaced[key] = self._normalise(command, guild_id, table.get(key))
+        table.clear()
+        table.update(replaced)
+        self.sync_count += 1
+        self.synced_scopes.add(guild_id)
+        return [copy.deepcopy(command) for command in table.values()]
+
+    def upsert(self, guild_id: int | None, command: JSON) -> tuple[JSON, bool]:
+        self.validate([command])
+        table = self.table(guild_id)
+        key = (command.get("type", 1), command["name"])
+        created = key not in table
+        table[key] = self._normalise(command, guild_id, table.get(key))
+        self.sync_count += 1
+        self.synced_scopes.add(guild_id)
+        return copy.deepcopy(table[key]), created
+
+    def find(self, guild_id: int | None, command_id: int) -> tuple[tuple[int, str], JSON]:
+        for key, command in self.table(guild_id).items():
+            if int(command["id"]) == command_id:
+                return key, command
+        raise DiscordApiError.unknown_command()
+
+
+def _strip_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _strip_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_strip_none(item) for item in value]
+    return value
+
+
+class Core:
+    """What the REST handlers, the gateway and the test API share."""
+
+    def __init__(
+        self, state: DiscordState, gateway: Gateway, changes: ChangeSignal, config: EmulatorConfig
+    ) -> None:
+        self.state = state
+        self.gateway = gateway
+        self.changes = changes
+        self.config = config
+        self.commands = CommandStore(state)
+        self.requests: list[RecordedRequest] = []
+        self.errors: list[ApiErrorRecord] = []
+        self.unsupported: list[str] = []
+        self.internal_errors: list[BaseException] = []
+        self.nonces: dict[tuple[int, str], int] = {}
+        self.interactions: dict[int, InteractionRecord] = {}
+        self.interactions_by_token: dict[str, InteractionRecord] = {}
+        self.origin = ""
+
+    # ---------------------------------------------------------------- messages
+    def attachments_for(
+        self, channel_id: int, body: JSON, files: list[UploadedFile], existing: list[JSON]
+    ) -> list[JSON]:
+        """Build the attachment objects: new uploads by their ``files[n]`` index, kept ones by id."""
+        uploads = {file.field_name: file for file in files}
+        described = body.get("attachments")
+        if described is None:
+            described = [{"id": index} for index in range(len(files))]
+        kept = {attachment["id"]: attachment for attachment in existing}
+        result: list[JSON] = []
+        for entry in described:
+            upload = uploads.get(f"files[{entry.get('id')}]")
+            if upload is None:
+                if str(entry.get("id")) in kept:
+                    result.append(kept[str(entry["id"])])
+                continue
+            attachment_id = self.state.snowflakes.next()
+            content_type = mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
+            self.state.files[attachment_id] = StoredFile(upload.filename, content_type, upload.data)
+            url = f"{self.origin}/attachments/{channel_id}/{attachment_id}/{upload.filename}"
+            attachment: JSON = {
+                "id": str(attachment_id),
+                "filename": upload.filename,
+                "size": len(upload.data),
+                "url": url,
+                "proxy_url": url,
+                "content_type": content_type,
+            }
+            if entry.get("description"):
+                attachment["description"] = entry["description"]
+            result.append(attachment)
+        return result
+
+    def can_mention_everyone(self, channel: Channel, author: User) -> bool:
+        guild = self.state.guild_of(channel)
+        member = guild.members.get(author.id)
+        if member is None:
+            # Webhook-style authors (interaction responses) ping with the application's permissions.
+            member = self.state.bot_member(guild)
+        return bool(self.state.permissions_in(channel, member) & Permission.MENTION_EVERYONE)
+
+    def _apply_mentions(
+        self, message: Message, channel: Channel, body: JSON, replied_user: int | None
+    ) -> None:
+        guild = self.state.guild_of(channel)
+        everyone_ok = self.can_mention_everyone(channel, message.author)
+
+        def role_pingable(role_id: int) -> bool:
+            role = guild.roles.get(role_id)
+            return role is not None and not role.is_everyone and (role.mentionable or everyone_ok)
+
+        mentions = compute_mentions(
+            message.content,
+            body.get("allowed_mentions"),
+            user_exists=lambda user_id: user_id in self.state.users,
+            role_pingable=role_pingable,
+            can_mention_everyone=everyone_ok,
+            replied_user_id=replied_user,
+        )
+        message.mentions = [self.state.users[user_id] for user_id in mentions.user_ids]
+        message.mention_roles = mentions.role_ids
+        message.mention_everyone = mentions.everyone
+
+    def create_message(
+        self,
+        channel: Channel,
+        author: User,
+        body: JSON,
+        files: list[UploadedFile],
+        *,
+        error_prefix: tuple[str, ...] = (),
+        message_id: int | None = None,
+        message_type: int = 0,
+        extra_flags: int = 0,
+        webhook_id: int | None = None,
+        interaction_metadata: JSON | None = None,
+        validate: bool = True,
+    ) -> Message:
+        """Validate ``body`` like Discord and store the new message (the caller dispatches events)."""
+        if validate:
+            validate_message_body(body, error_prefix, creating=True, has_files=bool(files))
+        replied_user: int | None = None
+        reference = body.get("message_reference")
+        if reference and reference.get("message_id") is not None:
+            referenced = self.state.messages.get(int(reference["message_id"]))
+            if referenced is None or referenced.deleted:
+                if reference.get("fail_if_not_exists", True):
+                    errors = FormErrors()
+                    errors.add(
+                        (*error_prefix, "message_reference"),
+                        "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                        "Unknown message",
+                    )
+                    errors.raise_if_any()
+                reference = None
+            else:
+                message_type = REPLY
+                replied_user = referenced.author.id
+                reference = {
+                    "type": 0,
+                    "message_id": str(referenced.id),
+                    "channel_id": str(referenced.channel_id),
+                    "guild_id": str(channel.guild_id),
+                }
+        flags = (int(body.get("flags") or 0) & SETTABLE_FLAGS) | extra_flags
+        message = Message(
+            id=message_id if message_id is not None else self.state.snowflakes.next(),
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author=author,
+            content=body.get("content") or "",
+            timestamp=utcnow(),
+            embeds=normalise_embeds(body.get("embeds") or []),
+            components=normalise_components(body.get("components") or []),
+            flags=flags,
+            type=message_type,
+            tts=bool(body.get("tts", False)),
+            nonce=None if body.get("nonce") is None else str(body["nonce"]),
+            webhook_id=webhook_id,
+            application_id=self.state.application_id if webhook_id is not None else None,
+            interaction_metadata=interaction_metadata,
+            message_reference=reference or None,
+        )
+        message.attachments = self.attachments_for(channel.id, body, files, [])
+        self._apply_mentions(message, channel, body, replied_user)
+        if channel.is_thread and not message.ephemeral:
+            message.position = channel.message_count
+            if message.id != channel.id:
+                channel.message_count += 1
+        self.state.messages[message.id] = message
+        self.state.channel_messages.setdefault(channel.id, []).append(message.id)
+        if not message.ephemeral:
+            channel.last_message_id = message.id
+        self.changes.notify()
+        return message
+
+    def edit_message(
+        self, message: Message, body: JSON, files: list[UploadedFile], *, error_prefix: tuple[str, ...] = ()
+    ) -> None:
+        """Apply a partial edit: only the fields present in ``body`` change, as on Discord."""
+        validate_message_body(body, error_prefix, creating=False, has_files=bool(files))
+        channel = self.state.channels[message.channel_id]
+        if "content" in body:
+            message.content = body["content"] or ""
+        if "embeds" in body:
+            message.embeds = normalise_embeds(body["embeds"] or [])
+        if "components" in body:
+            message.components = normalise_components(body["components"] or [])
+        if "flags" in body and body["flags"] is not None:
+            kept = message.flags & ~SETTABLE_FLAGS
+            message.flags = kept | (int(body["flags"]) & SETTABLE_FLAGS)
+        if "attachments" in body or files:
+            message.attachments = self.attachments_for(channel.id, body, files, message.attachments)
+        if "content" in body or "allowed_mentions" in body:
+            self._apply_mentions(message, channel, body, None)
+        message.edited_timestamp = utcnow()
+        self.changes.notify()
+
+    # ------------------------------------------------------------------ events
+    def gateway_message(self, message: Message) -> JSON:
+        """MESSAGE_CREATE/UPDATE data: the message plus members, blanked without MESSAGE_CONTENT."""
+        data = self.state.message_payload(message)
+        guild = self.state.guilds.get(message.guild_id or 0)
+        if guild is not None:
+            member = guild.members.get(message.author.id)
+            if member is not None and message.webhook_id is None:
+                data["member"] = member.payload(with_user=False)
+            for mention in data["mentions"]:
+                mentioned = guild.members.get(int(mention["id"]))
+                if mentioned is not None:
+                    mention["member"] = mentioned.payload(with_user=False)
+        bot_id = self.state.bot.id
+        mentioned_bot = any(user.id == bot_id for user in message.mentions)
+        if message.author.id != bot_id and not mentioned_bot and not self.gateway.intents & MESSAGE_CONTENT:
+            data.update(content="", embeds=[], attachments=[], components=[])
+        return data
+
+    def dispatch_message_create(self, message: Message) -> None:
+        if not message.ephemeral:
+            self.gateway.dispatch("MESSAGE_CREATE", self.gateway_message(message), intent=GUILD_MESSAGES)
+
+    def dispatch_message_update(self, message: Message) -> None:
+        if not message.ephemeral:
+            self.gateway.dispatch("MESSAGE_UPDATE", self.gateway_message(message), intent=GUILD_MESSAGES)
+
+    def dispatch_message_delete(self, message: Message) -> None:
+        if message.ephemeral:
+            return
+        data = {"id": str(message.id), "channel_id": str(message.channel_id)}
+        if message.guild_id is not None:
+            data["guild_id"] = str(message.guild_id)
+        self.gateway.dispatch("MESSAGE_DELETE", data, intent=GUILD_MESSAGES)
+
+    def now(self) -> float:
+        return time.monotonic()
+
+
+@dataclass(slots=True)
+class Fault:
+    """A planned failure: the next ``count`` requests matching ``method`` and ``pattern`` get it."""
+
+    method: str
+    pattern: str
+    status: int | None
+    retry_after: float
+    count: int
+    is_global: bool
+    delay: float
+    code: int
+    message: str | None
+    hits: list[str] = field(default_factory=list)
+    # Handle the request, then drop the connection instead of answering (Discord acted; the bot
+    # never learns), after awaiting `after_handling` (a test kills the bot there, say).
+    lose_response: bool = False
+    after_handling: Callable[[], Awaitable[None]] | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        return len(self.hits) >= self.count
+
+
+@dataclass(eq=False)
+class InteractionRecord:
+    """One interaction sent to the bot, and everything the bot did with its token."""
+
+    id: int
+    token: str
+    type: int
+    guild_id: int
+    channel_id: int
+    user: User
+    created_at: float
+    command_name: str | None = None
+    command_type: int | None = None
+    source_message_id: int | None = None
+    response_type: int | None = None
+    responded_at: float | None = None
+    original_message_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+    choices: list[JSON] | None = None
+    modal: JSON | None = None
+    errors: list[ApiErrorRecord] = field(default_factory=list)
+    last_activity: float = 0.0
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def metadata(self) -> JSON:
+        """``interaction_metadata`` of the messages this interaction produced."""
+        data: JSON = {
+            "id": str(self.id),
+            "type": self.type,
+            "user": self.user.payload(),
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+        }
+        if self.command_name is not None:
+            data["name"] = self.command_name
+            data["command_type"] = self.command_type or 1
+        if self.original_message_id is not None and self.response_type in (4, 5):
+            data["original_response_message_id"] = str(self.original_message_id)
+        if self.source_message_id is not None:
+            data["interacted_message_id"] = str(self.source_message_id)
+        return data

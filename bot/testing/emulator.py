@@ -1,0 +1,454 @@
+"""A Discord emulator on 127.0.0.1 that an unmodified discord.py bot talks to over HTTP and a WebSocket.
+
+Quick start::
+
+    from bot.testing import DiscordEmulator, Permission
+
+    async with DiscordEmulator() as discord:
+        guild = discord.add_guild("Data Science at Home")   # #general, @everyone, owner, the bot
+        alice = discord.add_member(guild, "alice")
+        async with discord.run_bot(make_bot()):             # redirects discord.py, starts, waits
+            await discord.wait_for_commands_synced()        # or (guild) for guild commands
+            result = await discord.run_command(alice, guild.general, "episode search", query="gan")
+            assert "GAN" in result.embed["title"]
+            page = await discord.click(alice, result.message, "episodes:next")
+        assert discord.messages(guild.general)[-1]["content"] == "..."
+
+The pieces (all importable from ``bot.testing``):
+
+- World (``world.WorldEditing``): ``add_guild``, ``add_channel`` (text/announcement/forum/voice/
+  category, overwrites, forum tags), ``add_thread``, ``add_role``, ``add_member`` (``permissions=``
+  makes a role), ``edit_role``, ``set_bot_permissions``, ``set_channel_permissions``,
+  ``set_bot_channel_permissions``, ``clear_channel_permissions``, ``delete_channel``,
+  ``remove_guild``, ``remove_member``, ``post_message`` (a member writes). Each sends the bot the
+  gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, GUILD_ROLE_*, ...);
+  ``await flush_gateway()`` waits until the bot has processed them.
+- Users (``users.UserActions``): ``run_command``, ``autocomplete``, ``click``, ``select``,
+  ``submit_modal`` dispatch INTERACTION_CREATE and wait for the bot's answer, returning an
+  ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have
+  sent that, ``InteractionTimeout`` / ``InteractionFailed`` when the bot did not answer / every
+  answer was rejected.
+- Reading: ``messages(channel)``, ``message(id)``, ``threads(channel)``, ``synced_commands(guild)``,
+  ``requests`` / ``requests_to(method, glob)``, ``api_errors(code=)``, ``presence``, counters.
+- Faults: ``fail_next`` (429 with ``retry_after``, global or not; 500/502/503), ``delay_next``,
+  ``drop_gateway`` (RESUME, or re-IDENTIFY with ``resumable=False``; ``outage`` holds reconnects),
+  ``invalidate_session``, ``request_reconnect``; small ``interaction_response_window`` /
+  ``interaction_token_lifetime`` to test late answers quickly.
+
+What it serves: ``GET /gateway[/bot]``, ``/users/@me``, ``/oauth2/applications/@me``, application
+commands (global and guild: bulk overwrite, list, get, create, edit, delete), channel messages
+(create with ``nonce``/``enforce_nonce``, get, list, edit, delete, crosspost, reactions, typing),
+threads (from a message, without one, forum posts), guild/roles/member reads, interaction callbacks
+(types 1, 4, 5, 6, 7, 8, 9, with ``with_response``), follow-ups and ``@original``. JSON or multipart
+(``payload_json`` + ``files[n]``) bodies. Every response carries X-RateLimit headers and buckets
+really limit (``rate_limit`` per ``rate_limit_window``). Gateway: HELLO, IDENTIFY -> READY and
+GUILD_CREATE, heartbeats, RESUME with replay, INVALID_SESSION, RECONNECT, GUILD_MEMBERS_CHUNK,
+zlib-stream compression, intents (no GUILD_MESSAGES: no message events; no MESSAGE_CONTENT: others'
+messages arrive blank; privileged intents not allowed: close 4014).
+
+Validation mirrors Discord: 50035 "Invalid Form Body" with Discord's nested ``errors`` for content,
+embed, component, autocomplete-choice and modal limits; 50006 for an empty message; 50013 "Missing
+Permissions" and 50001 "Missing Access" from the bot's permissions computed from roles and channel
+overwrites; 10003/10008/10062/40060/50027 for unknown channel, message, interaction, a second
+acknowledgement and an expired follow-up token. Mentions honour ``allowed_mentions``, role
+mentionability and MENTION_EVERYONE.
+
+discord.py timing to know about: ``on_ready`` fires ``guild_ready_timeout`` (2 s by default) after the
+last GUILD_CREATE; the emulator's helpers do not need it (``run_bot``/``wait_until_ready`` return once
+the bot has processed every GUILD_CREATE). A re-IDENTIFY (after an unresumable disconnect) sleeps
+5 s in ``Client.before_identify_hook``. A 500/502 is retried after 1 s; a 503 is not retried.
+Close the bot before the emulator (``run_bot`` does), or it keeps trying to reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import fnmatch
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import discord
+from aiohttp import web
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.discord_api import redirect_discord_api
+from bot.testing.core import Core, EmulatorConfig, Fault, RecordedRequest
+from bot.testing.errors import ApiErrorRecord
+from bot.testing.gateway import PRIVILEGED_INTENTS, Gateway
+from bot.testing.rest import RestApi
+from bot.testing.rest_channels import ChannelRoutes
+from bot.testing.rest_interactions import InteractionRoutes
+from bot.testing.state import ChangeSignal, Channel, DiscordState, Guild, User
+from bot.testing.users import UserActions, message_id_of
+from bot.testing.world import WorldEditing
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+BotT = TypeVar("BotT", bound=discord.Client)
+
+
+class DiscordEmulator(WorldEditing, UserActions):
+    """One emulated Discord (REST + gateway) for one bot application. Use ``async with``."""
+
+    def __init__(
+        self,
+        *,
+        bot_name: str = "DSH Community Bot",
+        application_name: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        heartbeat_interval: float = 1.0,
+        interaction_response_window: float = 3.0,
+        interaction_token_lifetime: float = 15 * 60.0,
+        rate_limit: int = 50,
+        rate_limit_window: float = 1.0,
+        allowed_privileged_intents: int = PRIVILEGED_INTENTS,
+        strict: bool = True,
+    ) -> None:
+        """Configure the emulator.
+
+        ``interaction_response_window`` is Discord's 3-second limit for the initial response (lower it
+        to test late answers quickly); ``interaction_token_lifetime`` the 15-minute follow-up limit.
+        ``allowed_privileged_intents`` are those "switched on in the developer portal": asking for
+        others closes the gateway with 4014. With ``strict``, leaving the ``async with`` block raises
+        if the bot called a route the emulator does not implement or the emulator itself failed.
+        """
+        self._host = host
+        self._port = port
+        self._strict = strict
+        self.state = DiscordState(bot_name=bot_name, application_name=application_name or bot_name)
+        self._changes = ChangeSignal()
+        config = EmulatorConfig(
+            interaction_response_window=interaction_response_window,
+            interaction_token_lifetime=interaction_token_lifetime,
+            rate_limit=rate_limit,
+            rate_limit_window=rate_limit_window,
+        )
+        self._gateway = Gateway(
+            self.state,
+            self._changes,
+            heartbeat_interval=heartbeat_interval,
+            allowed_privileged_intents=allowed_privileged_intents,
+            resume_url=lambda: self.gateway_url,
+        )
+        self._core = Core(self.state, self._gateway, self._changes, config)
+        interaction_routes = InteractionRoutes(self._core)
+        self._rest = RestApi(self._core, interaction_routes.record_error)
+        interaction_routes.register(self._rest)
+        ChannelRoutes(self._core).register(self._rest)
+        self._rest.app.router.add_get("/", self._gateway.handle)
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Start serving on ``host``:``port`` (a free port by default)."""
+        runner = web.AppRunner(self._rest.app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        await site.start()
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self._core.origin = f"http://{host}:{port}"
+        log.info("Discord emulator listening on %s", self._core.origin)
+
+    async def stop(self) -> None:
+        """Close gateway connections and the HTTP server."""
+        await self._gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+        if self._strict and exc_type is None:
+            self.check()
+
+    @contextlib.asynccontextmanager
+    async def run_bot(self, bot: BotT, *, timeout: float = 10.0) -> AsyncIterator[BotT]:  # noqa: ASYNC109
+        """Point discord.py here, start ``bot`` with the emulator's token and wait until it has processed
+        READY and every GUILD_CREATE. On exit close it, wait for ``bot.start`` to return (re-raising
+        whatever it raised) and point discord.py back where it pointed before."""
+        previous = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+        redirect_discord_api(self.api_base)
+        try:
+            async with bot:
+                task = asyncio.create_task(bot.start(self.token), name="bot under test")
+                try:
+                    started = await self._changes.wait_until(
+                        lambda: task.done() or (self._gateway.ready_sent and self._gateway.connected),
+                        timeout,
+                        recheck=0.05,
+                    )
+                    if task.done():
+                        task.result()  # Re-raise why the bot stopped (bad token, failed setup_hook...).
+                        raise RuntimeError("the bot stopped before connecting to the gateway")
+                    if not started:
+                        raise TimeoutError(f"the bot did not connect to the gateway within {timeout}s")
+                    await self.wait_until_ready(timeout)
+                    yield bot
+                finally:
+                    await bot.close()
+                    await task
+        finally:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = previous
+
+    def check(self) -> None:
+        """Raise if the bot used a route the emulator lacks, or the emulator hit an internal error."""
+        if self._core.internal_errors:
+            raise AssertionError(f"the emulator failed internally: {self._core.internal_errors!r}")
+        if self._core.unsupported:
+            raise AssertionError(
+                f"the bot called routes the emulator does not implement: {self._core.unsupported}"
+            )
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return self._core.origin
+
+    @property
+    def api_base(self) -> str:
+        """``http://127.0.0.1:PORT/api/v10``: pass it to ``redirect_discord_api``."""
+        return f"{self._core.origin}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """``ws://127.0.0.1:PORT/``: the gateway, at the root of the same origin."""
+        return self._core.origin.replace("http://", "ws://", 1) + "/"
+
+    @property
+    def token(self) -> str:
+        """The only bot token the emulator accepts."""
+        return self.state.token
+
+    @property
+    def application_id(self) -> int:
+        return self.state.application_id
+
+    @property
+    def bot_user(self) -> User:
+        return self.state.bot
+
+    @property
+    def bot_user_id(self) -> int:
+        return self.state.bot.id
+
+    # ------------------------------------------------------------------ reading
+    def messages(self, channel: Channel | int, *, include_ephemeral: bool = False) -> list[JSON]:
+        """The channel's (or thread's) messages, oldest first, as Discord renders them (``content``,
+        ``embeds``, ``components``, ``mentions``, ``mention_roles``, ``mention_everyone``, ``flags``...).
+        Ephemeral messages only with ``include_ephemeral``."""
+        history = self.state.channel_history(_id_of(channel), include_ephemeral=include_ephemeral)
+        return [self.state.message_payload(message) for message in history]
+
+    def message(self, message: JSON | int) -> JSON:
+        """The current version of a message (after edits); deleted messages too, with ``deleted: True``."""
+        stored = self.state.messages[message_id_of(message)]
+        return {**self.state.message_payload(stored), "deleted": stored.deleted}
+
+    @property
+    def unsupported_requests(self) -> list[str]:
+        """``"METHOD /path"`` of requests to routes the emulator lacks (answered 404 like Discord).
+        With ``strict``, leaving the ``async with`` block fails while this is not empty."""
+        return self._core.unsupported
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every HTTP request the bot made, in order (method, path without /api/v10, json, files, status)."""
+        return self._core.requests
+
+    def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
+        """Recorded requests whose method matches and whose path matches the glob ``path_pattern``."""
+        return [
+            request
+            for request in self._core.requests
+            if method in ("*", request.method) and fnmatch.fnmatchcase(request.path, path_pattern)
+        ]
+
+    def api_errors(self, *, code: int | None = None) -> list[ApiErrorRecord]:
+        """Every error response sent to the bot (optionally only those with Discord error ``code``)."""
+        return [error for error in self._core.errors if code is None or error.code == code]
+
+    def synced_commands(self, guild: Guild | int | None = None) -> list[JSON]:
+        """The application commands registered globally, or for ``guild``, as Discord stores them."""
+        scope = None if guild is None else _id_of(guild)
+        return [copy.deepcopy(command) for command in self._core.commands.table(scope).values()]
+
+    def threads(self, channel: Channel | int) -> list[Channel]:
+        """Threads (and forum posts) whose parent is ``channel``, oldest first."""
+        parent_id = _id_of(channel)
+        return [c for c in self.state.channels.values() if c.parent_id == parent_id and c.is_thread]
+
+    @property
+    def presence(self) -> JSON | None:
+        """The last PRESENCE_UPDATE the bot sent."""
+        return self._gateway.presence
+
+    @property
+    def identify_count(self) -> int:
+        return self._gateway.identify_count
+
+    @property
+    def resume_count(self) -> int:
+        return self._gateway.resume_count
+
+    @property
+    def connected(self) -> bool:
+        return self._gateway.connected
+
+    @property
+    def replayed_events(self) -> int:
+        """How many missed events were replayed on RESUMEs so far."""
+        return self._gateway.replayed_events
+
+    @property
+    def gateway_connections(self) -> list[dict[str, str]]:
+        """The query of every gateway connection the bot opened (``v``, ``encoding``, ``compress``)."""
+        return self._gateway.connection_queries
+
+    @property
+    def intents(self) -> int:
+        """The intents of the current gateway session (0 before IDENTIFY)."""
+        return self._gateway.intents
+
+    # ------------------------------------------------------------------ waiting
+    async def wait_for(self, condition: Callable[[], object], *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``condition()`` is truthy, re-checked whenever the bot does anything."""
+        if not await self._changes.wait_until(lambda: bool(condition()), timeout, recheck=0.1):
+            raise TimeoutError(f"condition not met within {timeout}s")
+
+    async def wait_for_commands_synced(
+        self,
+        guild: Guild | int | None = None,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[JSON]:
+        """Wait until the bot registered its commands globally (or for ``guild``); return them."""
+        scope = None if guild is None else _id_of(guild)
+        if not await self._changes.wait_until(lambda: scope in self._core.commands.synced_scopes, timeout):
+            raise TimeoutError(
+                f"the bot did not sync {'global' if scope is None else 'guild'} commands in {timeout}s"
+            )
+        return self.synced_commands(guild)
+
+    async def wait_for_message(
+        self,
+        channel: Channel | int,
+        predicate: Callable[[JSON], bool] | None = None,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> JSON:
+        """Wait for a visible message in ``channel`` matching ``predicate`` (or any); return the newest."""
+        found: list[JSON] = []
+
+        def check() -> bool:
+            matching = [m for m in self.messages(channel) if predicate is None or predicate(m)]
+            found[:] = matching[-1:]
+            return bool(found)
+
+        if not await self._changes.wait_until(check, timeout):
+            raise TimeoutError(f"no matching message in channel {_id_of(channel)} within {timeout}s")
+        return found[0]
+
+    async def flush_gateway(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has processed every gateway event sent so far (state updated, listeners
+        scheduled); use after ``delete_channel``, ``remove_guild``, ``set_channel_permissions``..."""
+        await self._gateway.flush(timeout)
+        for _ in range(3):  # Let the listener tasks discord.py scheduled for those events run.
+            await asyncio.sleep(0)
+
+    # ------------------------------------------------------------------- faults
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        *,
+        status: int = 429,
+        retry_after: float = 0.2,
+        count: int = 1,
+        global_: bool = False,
+        code: int = 0,
+        message: str | None = None,
+    ) -> Fault:
+        """Make the next ``count`` matching requests fail; ``path_pattern`` is a glob on the path after
+        ``/api/v10`` (e.g. ``"/channels/*/messages"``), ``method`` may be ``"*"``.
+
+        429 answers like Discord (``retry_after`` in the body, Retry-After and X-RateLimit-Scope headers,
+        ``global_`` for the global limit); 500/503 answer JSON, 502 Cloudflare's HTML. The returned
+        ``Fault.hits`` lists the requests it hit.
+        """
+        fault = Fault(
+            method.upper() if method != "*" else "*",
+            path_pattern,
+            status,
+            retry_after,
+            count,
+            global_,
+            0.0,
+            code,
+            message,
+        )
+        self._rest.faults.append(fault)
+        return fault
+
+    def delay_next(self, method: str, path_pattern: str, seconds: float, *, count: int = 1) -> Fault:
+        """Answer the next ``count`` matching requests normally, but only after ``seconds``."""
+        fault = Fault(
+            method.upper() if method != "*" else "*", path_pattern, None, 0.0, count, False, seconds, 0, None
+        )
+        self._rest.faults.append(fault)
+        return fault
+
+    def lose_response_next(
+        self, method: str, path_pattern: str, *, after_handling: Callable[[], Awaitable[None]] | None = None
+    ) -> Fault:
+        """Carry out the next matching request, then cut the connection instead of answering: Discord
+        did it, the bot never hears so. ``after_handling`` runs in between (kill the bot there to
+        test a crash between Discord accepting a message and the bot recording it)."""
+        fault = Fault(
+            method.upper() if method != "*" else "*",
+            path_pattern,
+            None,
+            0.0,
+            1,
+            False,
+            0.0,
+            0,
+            None,
+            lose_response=True,
+            after_handling=after_handling,
+        )
+        self._rest.faults.append(fault)
+        return fault
+
+    async def drop_gateway(self, code: int = 4000, *, resumable: bool = True, outage: float = 0.0) -> None:
+        """Close the bot's gateway connection with ``code``. It reconnects and RESUMEs, getting missed
+        events replayed; with ``resumable=False`` the RESUME gets INVALID_SESSION and it must IDENTIFY.
+        For ``outage`` seconds reconnections are held, so events the test causes meanwhile are missed
+        by the bot and must be replayed."""
+        await self._gateway.drop(code, resumable=resumable, outage=outage)
+
+    def invalidate_session(self, *, resumable: bool = False) -> None:
+        """Send INVALID_SESSION (``d=resumable``) on the live connection."""
+        self._gateway.invalidate(resumable=resumable)
+
+    def request_reconnect(self) -> None:
+        """Send RECONNECT (op 7): the bot closes and resumes."""
+        self._gateway.request_reconnect()
+
+
+def _id_of(thing: Channel | Guild | int) -> int:
+    return thing if isinstance(thing, int) else thing.id
