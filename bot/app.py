@@ -1,0 +1,213 @@
+"""PodcastBot: the discord.py client, its extensions, scheduler, command sync and error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announce.announcer import Announcer
+from bot.config import Settings
+from bot.db._time import utc_now
+from bot.errors import UserFacingError
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# Listed explicitly: a typo fails loudly at start instead of silently loading nothing.
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.meta",
+    "cogs.announcements",
+    "cogs.config",
+    "cogs.episodes",
+    "cogs.suggestions",
+)
+DELIVERY_INTERVAL = timedelta(seconds=15)
+
+COMMAND_TREE_HASH_KEY = "command_tree_hash"
+GENERIC_ERROR_MESSAGE = "Something went wrong on our side. It has been logged; please try again later."
+
+
+def bot_intents() -> discord.Intents:
+    """Only the guilds intent: slash commands and announcements need no message content,
+    no member list and no presence, so the bot asks for no privileged intent."""
+    return discord.Intents(guilds=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BotOptions:
+    """How the bot runs, beyond its configuration: set by `python -m bot sync`, tests and the demo."""
+
+    force_sync: bool = False  # sync the command tree even if it did not change
+    first_poll_delay: timedelta = timedelta(seconds=5)
+    guild_ready_timeout: float = 2.0  # discord.py's wait for GUILD_CREATEs before on_ready
+
+
+class PodcastTree(app_commands.CommandTree["PodcastBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[PodcastBot], error: app_commands.AppCommandError
+    ) -> None:
+        message = user_message_for(error)
+        if message is None:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("Unexpected error in /%s", command, exc_info=error)
+            message = GENERIC_ERROR_MESSAGE
+        await send_private(interaction, message)
+
+
+def user_message_for(error: app_commands.AppCommandError) -> str | None:
+    """The short message a user sees for an expected error; None for a bug."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, UserFacingError):
+        return str(original)
+    if isinstance(error, app_commands.MissingPermissions):
+        missing = ", ".join(name.replace("_", " ").title() for name in error.missing_permissions)
+        return f"You need the {missing} permission to use this command."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(error, app_commands.TransformerError):
+        return f"{error.value!r} is not a valid value here."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You are not allowed to use this command here."
+    return None
+
+
+async def send_private(interaction: discord.Interaction[Any], message: str) -> None:
+    """Reply ephemerally whether or not the interaction was already answered or deferred."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not deliver an error reply to interaction %s", interaction.id, exc_info=True)
+
+
+def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
+    payload = sorted(
+        (command.to_dict(tree) for command in tree.get_commands()), key=lambda command: command["name"]
+    )
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# The bot never joins voice: silence discord.py's start-up warnings about missing voice libraries.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
+class PodcastBot(commands.Bot):
+    settings: Settings
+    services: Services
+    scheduler: AsyncIOScheduler
+    announcer: Announcer
+    shutdown_task: asyncio.Task[None] | None = None  # set by a signal handler
+
+    def __init__(self, settings: Settings, services: Services, options: BotOptions | None = None) -> None:
+        self.options = options or BotOptions()
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            tree_cls=PodcastTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=self.options.guild_ready_timeout,
+        )
+        self.settings = settings
+        self.services = services
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.announcer = Announcer(
+            self,
+            feed_url=settings.feed_url,
+            poll_interval=timedelta(seconds=settings.poll_interval_seconds),
+            feeds=services.feeds,
+            episodes=services.episodes,
+            guilds=services.guilds,
+            outbox=services.outbox,
+            ingestor=services.ingestor,
+        )
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            try:
+                await self.load_extension(extension)
+            except commands.ExtensionError:
+                log.exception("Extension %s failed to load; the bot runs without it", extension)
+        self._schedule_jobs()
+        self.scheduler.start()
+        await self.sync_commands()
+
+    def _schedule_jobs(self) -> None:
+        interval = self.settings.poll_interval_seconds
+        # coalesce + max_instances=1: after a stall the bot polls once, never in parallel;
+        # jitter spreads the polls of many bots sharing a feed host.
+        self.scheduler.add_job(
+            self._poll_feed,
+            IntervalTrigger(seconds=interval, jitter=min(30, interval // 10)),
+            id="poll_feed",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=utc_now() + self.options.first_poll_delay,
+        )
+        self.scheduler.add_job(
+            self._deliver_announcements,
+            IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
+            id="deliver_announcements",
+            coalesce=True,
+            max_instances=1,
+        )
+
+    async def _poll_feed(self) -> None:
+        await self.wait_until_ready()
+        try:
+            await self.announcer.poll()
+        except Exception:
+            log.exception("Feed poll failed unexpectedly; the next one runs on schedule")
+
+    async def _deliver_announcements(self) -> None:
+        await self.wait_until_ready()
+        try:
+            await self.announcer.deliver_due()
+        except Exception:
+            log.exception("Announcement delivery failed unexpectedly; it is retried on schedule")
+
+    async def sync_commands(self) -> None:
+        """Sync to the development server when one is set; globally only when the tree changed
+        since the last sync (or when forced): Discord rate-limits syncs, and a global sync is slow
+        to reach clients."""
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            log.info("Synced commands to development server %s", self.settings.dev_guild_id)
+            return
+        current = command_tree_hash(self.tree)
+        if (
+            not self.options.force_sync
+            and await self.services.bot_state.get(COMMAND_TREE_HASH_KEY) == current
+        ):
+            log.info("Command tree unchanged since the last sync; not syncing")
+            return
+        await self.tree.sync()
+        await self.services.bot_state.set(COMMAND_TREE_HASH_KEY, current)
+        log.info("Synced commands globally")
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("Connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()

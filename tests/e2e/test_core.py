@@ -1,0 +1,146 @@
+"""The bot on Discord: it connects, syncs its commands once, answers, survives a dropped gateway and
+a rate limit, and never shows a user a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.app import GENERIC_ERROR_MESSAGE
+from bot.config import Settings
+from bot.testing import DiscordEmulator
+from tests.e2e.conftest import StartBot
+
+
+async def test_connects_with_only_the_guilds_intent_and_syncs_its_commands(
+    discord: DiscordEmulator, start_bot: StartBot
+) -> None:
+    discord.add_guild("Data Science at Home")
+    async with start_bot():
+        names = {command["name"] for command in discord.synced_commands()}
+    assert {"about", "ping", "config"} <= names
+    assert discord.intents == 1  # GUILDS only: no privileged intent
+
+
+async def test_ping_and_about_answer_privately(discord: DiscordEmulator, start_bot: StartBot) -> None:
+    guild = discord.add_guild("Data Science at Home")
+    listener = discord.add_member(guild, "listener")
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        ping = await discord.run_command(listener, guild.general, "ping")
+        about = await discord.run_command(listener, guild.general, "about")
+    assert ping.ephemeral
+    assert ping.content.startswith("Pong!")
+    assert about.ephemeral
+    fields = {field["name"]: field["value"] for field in about.embed["fields"]}
+    assert fields["Episodes"] == "91"
+    assert "(ok)" in fields["Last feed check"]
+
+
+async def test_commands_are_not_synced_again_when_nothing_changed(
+    discord: DiscordEmulator, start_bot: StartBot
+) -> None:
+    discord.add_guild("Data Science at Home")
+    async with start_bot():
+        pass
+    async with start_bot():
+        pass
+    assert len(discord.requests_to("PUT", f"/applications/{discord.application_id}/commands")) == 1
+
+
+async def test_dev_guild_gets_its_commands_at_every_start(
+    discord: DiscordEmulator, start_bot: StartBot
+) -> None:
+    guild = discord.add_guild("Dev server")
+    async with start_bot(dev_guild_id=guild.id):
+        pass
+    assert {command["name"] for command in discord.synced_commands(guild)} >= {"about", "ping"}
+    assert discord.requests_to("PUT", f"/applications/{discord.application_id}/commands") == []
+
+
+async def test_resumes_after_the_gateway_drops_and_still_answers(
+    discord: DiscordEmulator, start_bot: StartBot
+) -> None:
+    guild = discord.add_guild("Data Science at Home")
+    listener = discord.add_member(guild, "listener")
+    async with start_bot():
+        await discord.drop_gateway(resumable=True)
+        await discord.wait_for(lambda: discord.resume_count == 1 and discord.connected, timeout=10)
+        result = await discord.run_command(listener, guild.general, "ping")
+    assert result.content.startswith("Pong!")
+
+
+async def test_a_rate_limited_reply_is_waited_out_and_retried(
+    discord: DiscordEmulator, start_bot: StartBot
+) -> None:
+    guild = discord.add_guild("Data Science at Home")
+    listener = discord.add_member(guild, "listener")
+    async with start_bot():
+        discord.fail_next("POST", "/interactions/*/*/callback", status=429, retry_after=0.3)
+        result = await discord.run_command(listener, guild.general, "ping")
+    assert result.content.startswith("Pong!")
+    assert len(discord.requests_to("POST", "/interactions/*/*/callback")) == 2
+
+
+async def test_an_unexpected_error_gets_a_generic_private_reply(
+    discord: DiscordEmulator,
+    start_bot: StartBot,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    guild = discord.add_guild("Data Science at Home")
+    listener = discord.add_member(guild, "listener")
+
+    async def broken_count() -> int:
+        raise RuntimeError("database on fire")
+
+    async with start_bot() as bot:
+        monkeypatch.setattr(bot.services.episodes, "count", broken_count)
+        result = await discord.run_command(listener, guild.general, "about")
+    assert result.ephemeral
+    assert result.content == GENERIC_ERROR_MESSAGE
+    assert "database on fire" in caplog.text
+
+
+@pytest.mark.timeout(60)
+async def test_python_m_bot_run_connects_and_stops_cleanly_on_sigterm(
+    discord: DiscordEmulator, settings: Settings, tmp_path: Path
+) -> None:
+    discord.add_guild("Data Science at Home")
+    environment = {
+        **os.environ,
+        "DISCORD_TOKEN": discord.token,
+        "DISCORD_API_BASE": discord.api_base,
+        "FEED_URL": settings.feed_url,
+        "DATABASE_PATH": str(tmp_path / "run.sqlite3"),
+        "LOG_LEVEL": "INFO",
+        "PYTHONWARNINGS": "error::ResourceWarning",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=environment,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await discord.wait_until_ready(timeout=30)
+        await discord.wait_for(lambda: discord.synced_commands(), timeout=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "Stopped cleanly" in log
+    assert "Unclosed" not in log
+    assert "Task was destroyed" not in log
+    assert discord.token not in log
