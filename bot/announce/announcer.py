@@ -1,0 +1,375 @@
+"""Announcer: polls the feed, plans announcements into the outbox and delivers them exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+import discord
+
+from bot.announce.notify_button import NotifyRoleButton
+from bot.announce.render import (
+    announcement_mentions,
+    digest_embed,
+    episode_embed,
+    listen_button,
+    render_content,
+    thread_name,
+)
+from bot.db import EpisodeRepository, FeedRepository
+from bot.db._time import utc_now
+from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAnnouncement
+from bot.db.guilds import GuildSettings, GuildSettingsRepository
+from bot.feed.ingest import FeedIngestor, IngestError, IngestResult
+from bot.models import StoredEpisode
+
+log = logging.getLogger(__name__)
+
+# Episodes announced one by one per poll and server; older extras share one catch-up message.
+MAX_FULL_ANNOUNCEMENTS_PER_POLL = 5
+# A "new" episode dated this long before the newest one already known is an old one the feed
+# re-published (a rebuilt archive, a fixed guid), not news. Relative to the catalogue, not the
+# clock, so a bot that was down for weeks still announces what it missed.
+BACKFILL_TOLERANCE = timedelta(days=2)
+MAX_DELIVERY_ATTEMPTS = 6
+DELIVERY_RETRY_BASE = timedelta(seconds=30)
+DELIVERY_RETRY_CAP = timedelta(hours=1)
+FEED_BACKOFF_CAP = timedelta(hours=6)
+REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+THREAD_PERMISSIONS = ("create_public_threads",)
+FORUM_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+
+
+AnnouncedHook = Callable[["Announcement", StoredEpisode], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    checked: bool  # False: skipped, the feed is backing off after failures
+    result: IngestResult | None
+    error: str | None
+    queued: int
+
+
+class _Retry(Exception):
+    """A delivery failed in a way worth trying again later."""
+
+
+class _Unusable(Exception):
+    """The configured channel cannot take announcements; the moderators must change it."""
+
+
+def announcement_nonce(guild_id: int, episode_id: int, kind: str) -> str:
+    """The same (server, episode) always gets the same nonce, so a message resent after a crash
+    is recognised by Discord (enforce_nonce) instead of posted twice. Discord takes 25 chars."""
+    return hashlib.sha256(f"{guild_id}:{episode_id}:{kind}".encode()).hexdigest()[:25]
+
+
+def missing_permissions(
+    channel: discord.abc.GuildChannel, member: discord.Member, threads: bool
+) -> list[str]:
+    permissions = channel.permissions_for(member)
+    needed = list(REQUIRED_PERMISSIONS)
+    if threads and not isinstance(channel, discord.ForumChannel):
+        needed += THREAD_PERMISSIONS
+    return [name for name in needed if not getattr(permissions, name)]
+
+
+def describe_permissions(names: Sequence[str]) -> str:
+    return ", ".join(name.replace("_", " ").title() for name in names)
+
+
+class Announcer:
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        feed_url: str,
+        poll_interval: timedelta,
+        feeds: FeedRepository,
+        episodes: EpisodeRepository,
+        guilds: GuildSettingsRepository,
+        outbox: AnnouncementRepository,
+        ingestor: FeedIngestor,
+        concurrency: int = 10,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._client = client
+        self._feed_url = feed_url
+        self._poll_interval = poll_interval
+        self._feeds = feeds
+        self._episodes = episodes
+        self._guilds = guilds
+        self._outbox = outbox
+        self._ingestor = ingestor
+        self._concurrency = asyncio.Semaphore(concurrency)
+        self.clock = clock  # replaceable, so tests and the demo can move time forward
+        # Called after each episode announcement is recorded as sent (a failing hook is logged and
+        # does not affect delivery): features that react to an announcement subscribe here.
+        self.on_announced: list[AnnouncedHook] = []
+        self._poll_lock = asyncio.Lock()
+        self._delivery_lock = asyncio.Lock()
+
+    # ---- polling and planning -------------------------------------------------------------
+
+    async def poll(self, *, force: bool = False) -> PollOutcome:
+        """One scheduled poll: fetch the feed, queue what is news, deliver what is due."""
+        async with self._poll_lock:
+            now = self.clock()
+            before = await self._feeds.get_or_create(self._feed_url)
+            newest_known = await self._episodes.latest()
+            backing_off = (
+                before.consecutive_failures and before.next_attempt_at and before.next_attempt_at > now
+            )
+            if backing_off and not force:
+                return PollOutcome(False, None, None, 0)
+            try:
+                result = await self._ingestor.ingest_url(self._feed_url)
+            except IngestError as error:
+                failed = await self._feeds.get_or_create(self._feed_url)
+                delay = min(self._poll_interval * 2 ** (failed.consecutive_failures - 1), FEED_BACKOFF_CAP)
+                await self._feeds.schedule_next_attempt(failed.id, now + max(delay, self._poll_interval))
+                return PollOutcome(True, None, str(error), 0)
+            await self._feeds.schedule_next_attempt(before.id, now + self._poll_interval)
+            queued = await self._queue(
+                result, newest_known=newest_known[0].published if newest_known else None
+            )
+        await self.deliver_due()
+        return PollOutcome(True, result, None, queued)
+
+    async def _queue(self, result: IngestResult, *, newest_known: datetime | None) -> int:
+        if result.first_sync or not result.new:
+            # The first sync finds the whole back catalogue: none of it is news.
+            return 0
+        news = [episode for episode in result.new if _is_news(episode, newest_known)]
+        targets = await self._guilds.announcing()
+        planned = [announcement for guild in targets for announcement in plan_announcements(guild, news)]
+        queued = await self._outbox.enqueue(planned, now=self.clock())
+        log.info("Queued %d announcements of %d new episodes for %d servers", queued, len(news), len(targets))
+        return queued
+
+    async def announce_latest(self, guild_id: int) -> Announcement | None:
+        """Queue and deliver the newest episode to one server (its first set-up, or a test)."""
+        settings = await self._guilds.get(guild_id)
+        latest = await self._episodes.latest()
+        if not settings.announcing or not latest:
+            return None
+        await self._outbox.enqueue(
+            [PlannedAnnouncement(guild_id, settings.announce_channel_id or 0, latest[0].id, "full")],
+            now=self.clock(),
+        )
+        await self.deliver_due()
+        return await self._outbox.for_episode(guild_id, latest[0].id)
+
+    # ---- delivery ---------------------------------------------------------------------------
+
+    async def deliver_due(self) -> None:
+        """Send every due announcement: servers concurrently (bounded), each server in order."""
+        async with self._delivery_lock:
+            await self.resume_fixed_servers()
+            due = await self._outbox.due(self.clock())
+            if not due:
+                return
+            by_guild: dict[int, list[Announcement]] = defaultdict(list)
+            for announcement in due:
+                by_guild[announcement.guild_id].append(announcement)
+            await asyncio.gather(*(self._deliver_guild(gid, items) for gid, items in by_guild.items()))
+
+    async def _deliver_guild(self, guild_id: int, announcements: list[Announcement]) -> None:
+        async with self._concurrency:
+            settings = await self._guilds.get(guild_id)
+            digest = [a for a in announcements if a.kind == "digest"]
+            batches: list[list[Announcement]] = ([digest] if digest else []) + [
+                [a] for a in announcements if a.kind == "full"
+            ]
+            for batch in batches:
+                try:
+                    await self._deliver(settings, batch)
+                except _Retry as error:
+                    await self._schedule_retry(batch, str(error))
+                    return  # later episodes wait: a server sees its announcements in order
+                except discord.Forbidden as error:
+                    await self._pause(settings, batch[0].channel_id, error)
+                    return
+                except _Unusable as error:
+                    await self._guilds.pause(guild_id, str(error), now=self.clock())
+                    return
+                except discord.NotFound as error:
+                    await self._channel_gone(settings, batch[0].channel_id, error)
+                    return
+                except discord.HTTPException as error:
+                    # A 4xx other than 403/404: retrying the same request cannot help.
+                    log.error("Discord refused announcement %s: %s", [a.id for a in batch], error)
+                    await self._outbox.mark_retry(
+                        [a.id for a in batch], error=_short(error), next_attempt_at=None
+                    )
+                except Exception:
+                    log.exception("Unexpected error delivering announcements %s", [a.id for a in batch])
+                    await self._schedule_retry(batch, "unexpected error (see the bot's log)")
+                    return
+
+    async def _deliver(self, settings: GuildSettings, batch: list[Announcement]) -> None:
+        first = batch[0]
+        ids = [a.id for a in batch]
+        episodes = await self._episodes.by_ids([a.episode_id for a in batch])
+        if len(episodes) != len(batch):
+            await self._outbox.mark_retry(ids, error="the episode no longer exists", next_attempt_at=None)
+            return
+        await self._outbox.record_attempt(ids)
+        try:
+            channel = await self._resolve_channel(first.channel_id)
+            if first.kind == "digest" and isinstance(channel, discord.abc.Messageable):
+                message = await channel.send(
+                    embed=digest_embed(episodes),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                    nonce=announcement_nonce(first.guild_id, first.episode_id, "digest"),
+                )
+                message_id, thread_id = message.id, None
+            else:
+                message_id, thread_id = await self._send_episode(channel, settings, first, episodes[0])
+        except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as error:
+            raise _Retry(_short(error)) from error
+        await self._outbox.mark_sent(ids, message_id=message_id, thread_id=thread_id, now=self.clock())
+        log.info("Announced episodes %s in server %s", [a.episode_id for a in batch], first.guild_id)
+        if first.kind == "full":
+            await self._run_announced_hooks(first.id, episodes[0])
+
+    async def _run_announced_hooks(self, announcement_id: int, episode: StoredEpisode) -> None:
+        sent = await self._outbox.get(announcement_id)
+        assert sent is not None
+        for hook in self.on_announced:
+            try:
+                await hook(sent, episode)
+            except Exception:
+                log.exception("Announcement hook %r failed for announcement %s", hook, announcement_id)
+
+    async def _send_episode(
+        self,
+        channel: discord.abc.Messageable | discord.ForumChannel,
+        settings: GuildSettings,
+        announcement: Announcement,
+        episode: StoredEpisode,
+    ) -> tuple[int, int | None]:
+        """Post one episode's announcement; returns the message id and the thread id, if any."""
+        content = render_content(settings.template, episode, settings.ping_role_id)
+        feed = await self._feeds.get(self._feed_url)
+        embed = episode_embed(episode, podcast_image=feed.image if feed else None)
+        view = discord.ui.View(timeout=None)
+        button = listen_button(episode)
+        if button is not None:
+            view.add_item(button)
+        if settings.notify_button_enabled and settings.ping_role_id:
+            view.add_item(NotifyRoleButton(settings.ping_role_id))
+        mentions = announcement_mentions(settings.ping_role_id)
+        if isinstance(channel, discord.ForumChannel):
+            # A forum takes a post per episode. Thread creation takes no nonce, so after a crash
+            # mid-send look for the post before creating it again.
+            if announcement.attempts:
+                for thread in channel.threads:
+                    if thread.name == thread_name(episode) and thread.owner_id == self._client_user_id():
+                        return thread.id, thread.id  # a post's first message shares the thread's id
+            created = await channel.create_thread(
+                name=thread_name(episode), content=content, embed=embed, view=view, allowed_mentions=mentions
+            )
+            return created.message.id, created.thread.id
+        message = await channel.send(
+            content=content,
+            embed=embed,
+            view=view,
+            allowed_mentions=mentions,
+            nonce=announcement_nonce(announcement.guild_id, announcement.episode_id, "full"),
+        )
+        thread_id = None
+        if settings.threads_enabled:
+            try:
+                thread = await message.create_thread(name=thread_name(episode), auto_archive_duration=10080)
+                thread_id = thread.id
+            except discord.HTTPException as error:
+                # The announcement itself is out; a missing thread must not make it resend.
+                log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
+        return message.id, thread_id
+
+    def _client_user_id(self) -> int | None:
+        return self._client.user.id if self._client.user else None
+
+    async def _resolve_channel(self, channel_id: int) -> discord.abc.Messageable | discord.ForumChannel:
+        channel = self._client.get_channel(channel_id)
+        if channel is None:
+            channel = await self._client.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable | discord.ForumChannel):
+            raise _Unusable(
+                f"<#{channel_id}> cannot hold messages: choose a text, announcement or forum channel."
+            )
+        return channel
+
+    async def _schedule_retry(self, batch: list[Announcement], error: str) -> None:
+        attempts = max(a.attempts for a in batch) + 1
+        if attempts >= MAX_DELIVERY_ATTEMPTS:
+            log.error(
+                "Giving up on announcements %s after %d attempts: %s", [a.id for a in batch], attempts, error
+            )
+            next_attempt = None
+        else:
+            delay = min(DELIVERY_RETRY_BASE * 2 ** (attempts - 1), DELIVERY_RETRY_CAP)
+            next_attempt = self.clock() + delay
+            log.warning("Announcement %s failed (%s); retrying in %s", [a.id for a in batch], error, delay)
+        await self._outbox.mark_retry([a.id for a in batch], error=error, next_attempt_at=next_attempt)
+
+    async def _pause(self, settings: GuildSettings, channel_id: int, error: discord.Forbidden) -> None:
+        channel = self._client.get_channel(channel_id)
+        reason = f"Discord refused the announcement in <#{channel_id}> (missing permissions)."
+        if isinstance(channel, discord.abc.GuildChannel):
+            missing = missing_permissions(channel, channel.guild.me, settings.threads_enabled)
+            if missing:
+                reason = f"The bot lacks {describe_permissions(missing)} in <#{channel_id}>."
+        log.warning("Pausing announcements in server %s: %s (%s)", settings.guild_id, reason, error.text)
+        await self._guilds.pause(settings.guild_id, reason, now=self.clock())
+
+    async def _channel_gone(self, settings: GuildSettings, channel_id: int, error: discord.NotFound) -> None:
+        log.warning(
+            "Announcement channel %s of server %s is gone: %s", channel_id, settings.guild_id, error.text
+        )
+        await self._guilds.channel_deleted(settings.guild_id, channel_id, now=self.clock())
+        await self._outbox.fail_pending(settings.guild_id, "the announcement channel was deleted")
+
+    async def resume_fixed_servers(self) -> None:
+        """Lift pauses whose cause is gone: the channel exists and the bot now has its permissions."""
+        for settings in await self._guilds.paused():
+            if settings.announce_channel_id is None:
+                continue
+            channel = self._client.get_channel(settings.announce_channel_id)
+            if isinstance(channel, discord.abc.GuildChannel) and not missing_permissions(
+                channel, channel.guild.me, settings.threads_enabled
+            ):
+                log.info("Permissions fixed in server %s; resuming announcements", settings.guild_id)
+                await self._guilds.resume(settings.guild_id)
+
+
+def plan_announcements(guild: GuildSettings, news: Sequence[StoredEpisode]) -> list[PlannedAnnouncement]:
+    """The newest few episodes get their own message; any older extras share one digest."""
+    assert guild.announce_channel_id is not None
+    cut = max(len(news) - MAX_FULL_ANNOUNCEMENTS_PER_POLL, 0)
+    return [
+        PlannedAnnouncement(
+            guild.guild_id, guild.announce_channel_id, episode.id, "digest" if i < cut else "full"
+        )
+        for i, episode in enumerate(news)
+    ]
+
+
+def _is_news(episode: StoredEpisode, newest_known: datetime | None) -> bool:
+    if episode.published is None or newest_known is None:
+        return True
+    return episode.published >= newest_known - BACKFILL_TOLERANCE
+
+
+def _short(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}: {error.text or error.__class__.__name__}"[:200]
+    return (str(error) or error.__class__.__name__)[:200]

@@ -1,0 +1,171 @@
+"""AnnouncementRepository: the outbox of (server, episode) announcements and their delivery state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import aiosqlite
+
+from bot.db._time import from_db, from_db_or_none, to_db, to_db_or_none
+from bot.db.connection import Database
+
+AnnouncementKind = Literal["full", "digest"]
+AnnouncementStatus = Literal["pending", "sent", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    id: int
+    guild_id: int
+    episode_id: int
+    channel_id: int
+    kind: AnnouncementKind
+    status: AnnouncementStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    message_id: int | None
+    thread_id: int | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAnnouncement:
+    guild_id: int
+    channel_id: int
+    episode_id: int
+    kind: AnnouncementKind
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSummary:
+    pending: int
+    sent: int
+    failed: int
+    recent_failures: tuple[Announcement, ...]
+
+
+def _announcement(row: aiosqlite.Row) -> Announcement:
+    return Announcement(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        episode_id=row["episode_id"],
+        channel_id=row["channel_id"],
+        kind=row["kind"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=from_db_or_none(row["next_attempt_at"]),
+        message_id=row["message_id"],
+        thread_id=row["thread_id"],
+        last_error=row["last_error"],
+        created_at=from_db(row["created_at"]),
+        sent_at=from_db_or_none(row["sent_at"]),
+    )
+
+
+class AnnouncementRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def enqueue(self, planned: Sequence[PlannedAnnouncement], *, now: datetime) -> int:
+        """Queue announcements; one already queued for the same server and episode is left alone.
+        Returns how many were new."""
+        async with self._db.transaction() as connection:
+            before = connection.total_changes
+            await connection.executemany(
+                """
+                INSERT OR IGNORE INTO announcements (guild_id, episode_id, channel_id, kind, created_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+                [(p.guild_id, p.episode_id, p.channel_id, p.kind, to_db(now)) for p in planned],
+            )
+            return connection.total_changes - before
+
+    async def due(self, now: datetime) -> list[Announcement]:
+        """Pending announcements whose time has come, for servers that are not paused or gone,
+        in the order they must appear: per server, oldest episode first."""
+        async with self._db.connection.execute(
+            """
+            SELECT announcements.* FROM announcements
+            JOIN guild_settings USING (guild_id)
+            JOIN episodes ON episodes.id = announcements.episode_id
+            WHERE announcements.status = 'pending'
+              AND (announcements.next_attempt_at IS NULL OR announcements.next_attempt_at <= ?)
+              AND guild_settings.paused_reason IS NULL AND guild_settings.left_at IS NULL
+            ORDER BY announcements.guild_id, coalesce(episodes.published_at, episodes.first_seen_at),
+                     episodes.id
+            """,
+            (to_db(now),),
+        ) as cursor:
+            return [_announcement(row) for row in await cursor.fetchall()]
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        async with self._db.connection.execute(
+            "SELECT * FROM announcements WHERE id = ?", (announcement_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _announcement(row)
+
+    async def for_episode(self, guild_id: int, episode_id: int) -> Announcement | None:
+        async with self._db.connection.execute(
+            "SELECT * FROM announcements WHERE guild_id = ? AND episode_id = ?", (guild_id, episode_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _announcement(row)
+
+    async def record_attempt(self, ids: Sequence[int]) -> None:
+        """Count an attempt before sending, so a crash mid-send is visible after a restart."""
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "UPDATE announcements SET attempts = attempts + 1 WHERE id = ?", [(i,) for i in ids]
+            )
+
+    async def mark_sent(
+        self, ids: Sequence[int], *, message_id: int, thread_id: int | None, now: datetime
+    ) -> None:
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                """
+                UPDATE announcements
+                SET status = 'sent', message_id = ?, thread_id = ?, sent_at = ?, last_error = NULL,
+                    next_attempt_at = NULL
+                WHERE id = ?
+                """,
+                [(message_id, thread_id, to_db(now), i) for i in ids],
+            )
+
+    async def mark_retry(self, ids: Sequence[int], *, error: str, next_attempt_at: datetime | None) -> None:
+        """Record a failed attempt: retry at `next_attempt_at`, or give up when it is None."""
+        status = "pending" if next_attempt_at is not None else "failed"
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "UPDATE announcements SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                [(status, error, to_db_or_none(next_attempt_at), i) for i in ids],
+            )
+
+    async def fail_pending(self, guild_id: int, error: str) -> None:
+        """Give up on a server's pending announcements (its channel is gone)."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE announcements SET status = 'failed', last_error = ?, next_attempt_at = NULL "
+                "WHERE guild_id = ? AND status = 'pending'",
+                (error, guild_id),
+            )
+
+    async def summary(self, guild_id: int, *, failures: int = 5) -> OutboxSummary:
+        counts = dict.fromkeys(("pending", "sent", "failed"), 0)
+        async with self._db.connection.execute(
+            "SELECT status, count(*) FROM announcements WHERE guild_id = ? GROUP BY status", (guild_id,)
+        ) as cursor:
+            for status, count in await cursor.fetchall():
+                counts[status] = count
+        async with self._db.connection.execute(
+            "SELECT * FROM announcements WHERE guild_id = ? AND status = 'failed' ORDER BY id DESC LIMIT ?",
+            (guild_id, failures),
+        ) as cursor:
+            recent = tuple(_announcement(row) for row in await cursor.fetchall())
+        return OutboxSummary(counts["pending"], counts["sent"], counts["failed"], recent)

@@ -1,0 +1,62 @@
+"""Keeps announcement settings true to the server: a deleted channel, a removed bot, fixed permissions."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.announce.announcer import Announcer
+from bot.announce.notify_button import NotifyRoleButton
+from bot.app import PodcastBot
+from bot.db._time import utc_now
+from bot.db.announcements import AnnouncementRepository
+from bot.db.guilds import GuildSettingsRepository
+
+log = logging.getLogger(__name__)
+
+
+class AnnouncementsCog(commands.Cog):
+    def __init__(
+        self, announcer: Announcer, guilds: GuildSettingsRepository, outbox: AnnouncementRepository
+    ) -> None:
+        self._announcer = announcer
+        self._guilds = guilds
+        self._outbox = outbox
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        if await self._guilds.channel_deleted(channel.guild.id, channel.id, now=utc_now()):
+            log.info("Announcement channel %s of server %s was deleted", channel.id, channel.guild.id)
+            await self._outbox.fail_pending(channel.guild.id, "the announcement channel was deleted")
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        log.info("Removed from server %s; its announcements stop", guild.id)
+        await self._guilds.left(guild.id, now=utc_now())
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._guilds.rejoined(guild.id)
+
+    # Permission changes can lift a pause: check at once rather than at the next poll.
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, _before: discord.abc.GuildChannel, _after: discord.abc.GuildChannel
+    ) -> None:
+        await self._announcer.deliver_due()
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, _before: discord.Role, _after: discord.Role) -> None:
+        await self._announcer.deliver_due()
+
+    @commands.Cog.listener()
+    async def on_member_update(self, _before: discord.Member, after: discord.Member) -> None:
+        if after.guild.me is not None and after.id == after.guild.me.id:
+            await self._announcer.deliver_due()
+
+
+async def setup(bot: PodcastBot) -> None:
+    bot.add_dynamic_items(NotifyRoleButton)
+    await bot.add_cog(AnnouncementsCog(bot.announcer, bot.services.guilds, bot.services.outbox))

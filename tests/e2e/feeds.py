@@ -1,0 +1,37 @@
+"""Feed documents derived from the fixture feed, for the scenarios the end-to-end tests play."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import FEED
+
+_ITEM = re.compile(rb"\s*<item>.*?</item>", re.DOTALL)
+
+
+def without_newest(count: int, feed: bytes = FEED) -> bytes:
+    """The feed as it was before its `count` newest items were published."""
+    items = list(_ITEM.finditer(feed))
+    cut = items[count - 1].end()
+    return feed[: items[0].start()] + feed[cut:]
+
+
+def with_newest_item_changed(title: str, description: str, feed: bytes = FEED) -> bytes:
+    """The feed whose newest item carries this (escaped) title and description."""
+    first = _ITEM.search(feed)
+    assert first is not None
+    item = first.group(0)
+    item = re.sub(rb"<title>.*?</title>", b"<title>" + _xml(title) + b"</title>", item, count=1)
+    item = re.sub(
+        rb"<description>.*?</description>",
+        b"<description>" + _xml(description) + b"</description>",
+        item,
+        count=1,
+        flags=re.DOTALL,
+    )
+    item = re.sub(rb"<content:encoded>.*?</content:encoded>", b"", item, flags=re.DOTALL)
+    return feed[: first.start()] + item + feed[first.end() :]
+
+
+def _xml(text: str) -> bytes:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()

@@ -1,0 +1,143 @@
+"""Announcements when Discord says no: rate limits, outages, missing permissions, deleted channels.
+Nothing is lost, nothing is doubled, and moderators can see why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.announce.announcer import MAX_DELIVERY_ATTEMPTS
+from bot.app import PodcastBot
+from bot.testing import DiscordEmulator, Permission
+from bot.testing.feed_server import FeedServer
+from tests.e2e.conftest import FEED, Server, StartBot, configure
+from tests.e2e.feeds import without_newest
+
+
+def messages_path(server: Server) -> str:
+    return f"/channels/{server.episodes_channel.id}/messages"
+
+
+async def publish_one(
+    bot: PodcastBot, discord: DiscordEmulator, server: Server, feed_host: FeedServer
+) -> None:
+    await bot.announcer.poll()
+    await configure(discord, server, role=False)
+    feed_host.publish(without_newest(1))
+
+
+def advance(bot: PodcastBot, by: timedelta) -> None:
+    now = bot.announcer.clock()
+    bot.announcer.clock = lambda: now + by
+
+
+async def test_a_rate_limit_is_waited_out_and_the_message_posted_once(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.fail_next("POST", messages_path(server), status=429, retry_after=0.3)
+        await bot.announcer.poll()
+    assert len(discord.messages(server.episodes_channel)) == 1
+    assert len(discord.requests_to("POST", messages_path(server))) == 2
+
+
+async def test_an_outage_is_retried_later_and_the_announcement_arrives(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.fail_next("POST", messages_path(server), status=503)
+        await bot.announcer.poll()
+        assert discord.messages(server.episodes_channel) == []
+        summary = await bot.services.outbox.summary(server.guild.id)
+        assert summary.pending == 1
+        await bot.announcer.deliver_due()  # not due yet: waits for its back-off
+        assert discord.messages(server.episodes_channel) == []
+        advance(bot, timedelta(minutes=1))
+        await bot.announcer.deliver_due()
+    assert len(discord.messages(server.episodes_channel)) == 1
+
+
+async def test_a_lasting_outage_gives_up_and_says_so_in_the_status(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.fail_next("POST", messages_path(server), status=503, count=MAX_DELIVERY_ATTEMPTS)
+        await bot.announcer.poll()
+        for hours in range(1, MAX_DELIVERY_ATTEMPTS):
+            advance(bot, timedelta(hours=hours))
+            await bot.announcer.deliver_due()
+        status = await discord.run_command(server.moderator, server.guild.general, "config status")
+    assert discord.messages(server.episodes_channel) == []
+    assert len(discord.requests_to("POST", messages_path(server))) == MAX_DELIVERY_ATTEMPTS
+    announcements = next(f["value"] for f in status.embed["fields"] if f["name"] == "Announcements")
+    assert "Failed: 1" in announcements
+    assert "HTTP 503" in announcements
+
+
+async def test_missing_permission_pauses_with_a_reason_and_resumes_once_fixed(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.set_bot_channel_permissions(server.episodes_channel, deny=Permission.SEND_MESSAGES)
+        await discord.flush_gateway()
+        await bot.announcer.poll()
+        status = await discord.run_command(server.moderator, server.guild.general, "config status")
+        announcements = next(f["value"] for f in status.embed["fields"] if f["name"] == "Announcements")
+        assert "Paused: The bot lacks Send Messages" in announcements
+        assert discord.messages(server.episodes_channel) == []
+
+        discord.set_bot_channel_permissions(server.episodes_channel)  # a moderator fixes it
+        await discord.flush_gateway()
+        await discord.wait_for(lambda: discord.messages(server.episodes_channel), timeout=5)
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert settings.paused_reason is None
+    assert len(discord.messages(server.episodes_channel)) == 1
+
+
+async def test_a_deleted_channel_is_forgotten_and_not_tried_every_poll(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.delete_channel(server.episodes_channel)
+        await discord.flush_gateway()
+        await bot.announcer.poll()
+        feed_host.publish(FEED)
+        await bot.announcer.poll()
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert settings.announce_channel_id is None
+    assert settings.paused_reason is not None
+    assert "deleted" in settings.paused_reason
+    assert discord.requests_to("POST", messages_path(server)) == []
+
+
+async def test_a_channel_deleted_while_the_bot_was_down_is_noticed_on_the_first_send(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+    discord.delete_channel(server.episodes_channel)
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await bot.announcer.poll()
+        settings = await bot.services.guilds.get(server.guild.id)
+        summary = await bot.services.outbox.summary(server.guild.id)
+    assert settings.announce_channel_id is None
+    assert summary.failed == 1
+    assert summary.pending == 0
+
+
+async def test_removed_from_a_server_the_bot_stops_announcing_there(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.remove_guild(server.guild)
+        await discord.flush_gateway()
+        await bot.announcer.poll()
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert settings.left_at is not None
+    assert discord.requests_to("POST", messages_path(server)) == []
