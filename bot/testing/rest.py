@@ -16,6 +16,8 @@ from aiohttp import BodyPartReader, web
 
 from bot.testing.core import Core, Fault, RecordedRequest, UploadedFile
 from bot.testing.errors import ApiErrorRecord, DiscordApiError
+from bot.testing.gateway import GUILD_MEMBERS
+from bot.testing.permissions import Permission
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +280,8 @@ class RestApi:
         self.route("GET", "/guilds/{guild_id}/channels", self.get_guild_channels)
         self.route("GET", "/guilds/{guild_id}/roles", self.get_roles)
         self.route("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member)
+        self.route("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.add_member_role)
+        self.route("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.remove_member_role)
         self.app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self.get_attachment)
 
     def gateway_url(self) -> str:
@@ -411,6 +415,35 @@ class RestApi:
         if member is None:
             raise DiscordApiError.unknown_member()
         return json_response(member.payload())
+
+    async def add_member_role(self, request: web.Request) -> web.Response:
+        return self._change_member_role(request, add=True)
+
+    async def remove_member_role(self, request: web.Request) -> web.Response:
+        return self._change_member_role(request, add=False)
+
+    def _change_member_role(self, request: web.Request, *, add: bool) -> web.Response:
+        """Discord's rules: Manage Roles, and the role strictly below the bot's highest role."""
+        state = self.core.state
+        guild = self._guild_for_bot(request)
+        member = guild.members.get(snowflake(request, "user_id"))
+        if member is None:
+            raise DiscordApiError.unknown_member()
+        role = guild.roles.get(snowflake(request, "role_id"))
+        if role is None:
+            raise DiscordApiError.unknown_role()
+        bot_member = state.bot_member(guild)
+        top = max((guild.roles[role_id].position for role_id in bot_member.role_ids), default=0)
+        if not state.guild_permissions(guild, bot_member) & Permission.MANAGE_ROLES or role.position >= top:
+            raise DiscordApiError.missing_permissions()
+        if add and role.id not in member.role_ids:
+            member.role_ids.append(role.id)
+        elif not add and role.id in member.role_ids:
+            member.role_ids.remove(role.id)
+        self.core.gateway.dispatch(
+            "GUILD_MEMBER_UPDATE", {**member.payload(), "guild_id": str(guild.id)}, intent=GUILD_MEMBERS
+        )
+        return web.Response(status=204)
 
     async def get_attachment(self, request: web.Request) -> web.Response:
         raw_id = request.match_info["attachment_id"]

@@ -226,8 +226,11 @@ class WorldEditing:
         permissions: PermissionsLike | None = None,
         name: str | None = None,
         mentionable: bool | None = None,
+        position: int | None = None,
     ) -> None:
         """Change a role (GUILD_ROLE_UPDATE)."""
+        if position is not None:
+            role.position = position
         if permissions is not None:
             role.permissions = as_bits(permissions)
         if name is not None:

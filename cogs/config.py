@@ -1,0 +1,410 @@
+"""/config: moderators set up announcements for their server and see what the bot is doing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announce.announcer import (
+    FORUM_PERMISSIONS,
+    REQUIRED_PERMISSIONS,
+    THREAD_PERMISSIONS,
+    Announcer,
+    describe_permissions,
+)
+from bot.announce.render import (
+    TEMPLATE_PLACEHOLDERS,
+    TemplateError,
+    episode_embed,
+    render_content,
+    validate_template,
+)
+from bot.app import PodcastBot
+from bot.db import EpisodeRepository, FeedRepository
+from bot.db._time import utc_now
+from bot.db.announcements import AnnouncementRepository
+from bot.db.config_history import ConfigChange, ConfigHistoryRepository
+from bot.db.guilds import GuildSettings, GuildSettingsRepository
+from bot.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+FORCED_POLL_GAP = timedelta(seconds=60)
+AnnounceChannel = discord.TextChannel | discord.ForumChannel
+
+
+def _require_manage_guild(interaction: discord.Interaction[PodcastBot]) -> bool:
+    """The runtime check behind default_permissions: a server can override who sees /config in its
+    integration settings, but only Manage Server (or Administrator) may change anything."""
+    permissions = interaction.permissions
+    if permissions.manage_guild or permissions.administrator:
+        return True
+    raise app_commands.MissingPermissions(["manage_guild"])
+
+
+def _guild(interaction: discord.Interaction[PodcastBot]) -> discord.Guild:
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild
+
+
+def _bot_member(guild: discord.Guild) -> discord.Member:
+    if guild.me is None:
+        raise UserFacingError("I am still connecting to this server; try again in a few seconds.")
+    return guild.me
+
+
+def _missing_in(channel: AnnounceChannel, member: discord.Member, threads: bool) -> list[str]:
+    permissions = channel.permissions_for(member)
+    if isinstance(channel, discord.ForumChannel):
+        needed = list(FORUM_PERMISSIONS)
+    else:
+        needed = list(REQUIRED_PERMISSIONS) + (list(THREAD_PERMISSIONS) if threads else [])
+    return [name for name in needed if not getattr(permissions, name)]
+
+
+def _when(moment: datetime | None) -> str:
+    return discord.utils.format_dt(moment, "R") if moment else "never"
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class ConfigCog(commands.GroupCog, group_name="config", group_description="Set up the bot for this server"):
+    channel = app_commands.Group(name="channel", description="Where new episodes are announced")
+    role = app_commands.Group(name="role", description="The role pinged for new episodes")
+    template = app_commands.Group(name="template", description="The text above each announcement")
+
+    def __init__(
+        self,
+        announcer: Announcer,
+        guilds: GuildSettingsRepository,
+        history: ConfigHistoryRepository,
+        episodes: EpisodeRepository,
+        feeds: FeedRepository,
+        outbox: AnnouncementRepository,
+        feed_url: str,
+    ) -> None:
+        self._announcer = announcer
+        self._guilds = guilds
+        self._history = history
+        self._episodes = episodes
+        self._feeds = feeds
+        self._outbox = outbox
+        self._feed_url = feed_url
+        self._last_forced_poll: datetime | None = None
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction[PodcastBot]) -> bool:  # type: ignore[override]
+        _guild(interaction)
+        return _require_manage_guild(interaction)
+
+    async def _change(
+        self, interaction: discord.Interaction[PodcastBot], setting: str, shown: str | None, **changes: object
+    ) -> GuildSettings:
+        guild = _guild(interaction)
+        before = await self._guilds.get(guild.id)
+        after = await self._guilds.update(guild.id, now=utc_now(), **changes)
+        old = _shown_setting(before, setting)
+        await self._history.record(
+            ConfigChange(
+                guild_id=guild.id,
+                user_id=interaction.user.id,
+                user_name=str(interaction.user),
+                setting=setting,
+                old_value=old,
+                new_value=shown,
+                changed_at=utc_now(),
+            )
+        )
+        log.info("Server %s: %s set %s to %r", guild.id, interaction.user.id, setting, shown)
+        return after
+
+    # ---- channel ------------------------------------------------------------------------------
+
+    @channel.command(name="set", description="Announce new episodes in this channel")
+    @app_commands.describe(
+        channel="A text, announcement or forum channel",
+        announce_latest="Also announce the newest episode now, to see how it looks",
+    )
+    async def channel_set(
+        self,
+        interaction: discord.Interaction[PodcastBot],
+        channel: AnnounceChannel,
+        announce_latest: bool = False,
+    ) -> None:
+        guild = _guild(interaction)
+        settings = await self._guilds.get(guild.id)
+        missing = _missing_in(channel, _bot_member(guild), settings.threads_enabled)
+        if missing:
+            raise UserFacingError(
+                f"I can't announce in {channel.mention}: I lack the {describe_permissions(missing)} "
+                "permission there. Grant it to my role in the channel settings, then run this again. "
+                "Nothing was changed."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._change(interaction, "channel", channel.mention, announce_channel_id=channel.id)
+        message = f"New episodes will be announced in {channel.mention}."
+        if announce_latest:
+            sent = await self._announcer.announce_latest(guild.id)
+            message += (
+                " I announced the newest episode there."
+                if sent and sent.status == "sent"
+                else " I could not announce the newest episode yet: see /config status."
+            )
+        await interaction.followup.send(message, ephemeral=True)
+
+    @channel.command(name="clear", description="Stop announcing new episodes in this server")
+    async def channel_clear(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        await self._change(interaction, "channel", None, announce_channel_id=None)
+        await interaction.response.send_message(
+            "Announcements are off. Set a channel again with /config channel set.", ephemeral=True
+        )
+
+    # ---- role ---------------------------------------------------------------------------------
+
+    @role.command(name="set", description="Ping this role with each announcement")
+    async def role_set(self, interaction: discord.Interaction[PodcastBot], role: discord.Role) -> None:
+        guild = _guild(interaction)
+        if role.is_default():
+            raise UserFacingError("@everyone can't be the ping role: create a role such as @New Episodes.")
+        if role.managed:
+            raise UserFacingError(f"{role.mention} belongs to an integration or bot; choose a normal role.")
+        me = _bot_member(guild)
+        if not role.mentionable and not me.guild_permissions.mention_everyone:
+            raise UserFacingError(
+                f"I can't ping {role.mention}: make it mentionable (Server Settings → Roles → "
+                f"{role.name} → Allow anyone to @mention) or give me Mention Everyone. Nothing was changed."
+            )
+        await self._change(interaction, "role", role.mention, ping_role_id=role.id)
+        await interaction.response.send_message(
+            f"Announcements will ping {role.mention}.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @role.command(name="clear", description="Ping nobody with announcements")
+    async def role_clear(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        await self._change(interaction, "role", None, ping_role_id=None, notify_button_enabled=False)
+        await interaction.response.send_message("Announcements will ping nobody.", ephemeral=True)
+
+    # ---- template -----------------------------------------------------------------------------
+
+    @template.command(name="set", description="Change the text above each announcement")
+    @app_commands.describe(text="Placeholders: " + ", ".join(f"{{{name}}}" for name in TEMPLATE_PLACEHOLDERS))
+    async def template_set(
+        self, interaction: discord.Interaction[PodcastBot], text: app_commands.Range[str, 1, 500]
+    ) -> None:
+        try:
+            validate_template(text)
+        except TemplateError as error:
+            raise UserFacingError(f"{error} Nothing was changed.") from error
+        settings = await self._change(interaction, "template", text, template=text)
+        await self._send_preview(
+            interaction, settings, "Template saved. The next announcement will look like this:"
+        )
+
+    @template.command(name="preview", description="See how the newest episode would be announced")
+    async def template_preview(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        settings = await self._guilds.get(_guild(interaction).id)
+        await self._send_preview(interaction, settings, "Preview (only you can see this; nobody was pinged):")
+
+    @template.command(name="reset", description="Go back to the default announcement text")
+    async def template_reset(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        settings = await self._change(interaction, "template", None, template=None)
+        await self._send_preview(interaction, settings, "Template reset to the default:")
+
+    async def _send_preview(
+        self, interaction: discord.Interaction[PodcastBot], settings: GuildSettings, heading: str
+    ) -> None:
+        latest = await self._episodes.latest()
+        if not latest:
+            await interaction.response.send_message(
+                f"{heading}\n(No episode has been fetched yet, so there is nothing to render.)",
+                ephemeral=True,
+            )
+            return
+        feed = await self._feeds.get(self._feed_url)
+        content = render_content(settings.template, latest[0], settings.ping_role_id)
+        await interaction.response.send_message(
+            f"{heading}\n\n{content}"[:2000],
+            embed=episode_embed(latest[0], podcast_image=feed.image if feed else None),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    # ---- switches and actions -----------------------------------------------------------------
+
+    @app_commands.command(name="threads", description="Open a discussion thread on each announcement")
+    async def threads(self, interaction: discord.Interaction[PodcastBot], enabled: bool) -> None:
+        guild = _guild(interaction)
+        settings = await self._guilds.get(guild.id)
+        channel = guild.get_channel(settings.announce_channel_id or 0)
+        if enabled and isinstance(channel, discord.TextChannel):
+            missing = _missing_in(channel, _bot_member(guild), threads=True)
+            if missing:
+                raise UserFacingError(
+                    f"I lack the {describe_permissions(missing)} permission in {channel.mention}, "
+                    "so I could not open threads there. Nothing was changed."
+                )
+        await self._change(interaction, "threads", "on" if enabled else "off", threads_enabled=enabled)
+        await interaction.response.send_message(
+            "Each announcement will get a discussion thread." if enabled else "No more discussion threads.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="notify-button", description="Add a 'Notify me' button that gives the ping role"
+    )
+    async def notify_button(self, interaction: discord.Interaction[PodcastBot], enabled: bool) -> None:
+        guild = _guild(interaction)
+        settings = await self._guilds.get(guild.id)
+        if enabled:
+            role = guild.get_role(settings.ping_role_id or 0)
+            if role is None:
+                raise UserFacingError("Set a ping role first with /config role set.")
+            me = _bot_member(guild)
+            if not me.guild_permissions.manage_roles or role >= me.top_role:
+                raise UserFacingError(
+                    f"To hand out {role.mention} I need the Manage Roles permission and my role must be "
+                    f"above {role.mention} in Server Settings → Roles. Nothing was changed."
+                )
+        await self._change(
+            interaction, "notify button", "on" if enabled else "off", notify_button_enabled=enabled
+        )
+        await interaction.response.send_message(
+            "Announcements will carry a 'Notify me' button." if enabled else "The 'Notify me' button is off.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="announce-latest", description="Announce the newest episode now (to test the set-up)"
+    )
+    async def announce_latest(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        guild = _guild(interaction)
+        settings = await self._guilds.get(guild.id)
+        if settings.announce_channel_id is None:
+            raise UserFacingError("Choose a channel first with /config channel set.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        sent = await self._announcer.announce_latest(guild.id)
+        if sent is None:
+            message = "There is no episode to announce yet: the feed has not been fetched."
+        elif sent.status == "sent" and sent.sent_at and sent.sent_at < utc_now() - timedelta(seconds=30):
+            message = f"The newest episode was already announced here: <#{sent.channel_id}>."
+        elif sent.status == "sent":
+            message = f"Announced the newest episode in <#{sent.channel_id}>."
+        else:
+            message = f"Not announced yet ({sent.last_error or 'queued'}): see /config status."
+        await interaction.followup.send(message, ephemeral=True)
+
+    @app_commands.command(name="poll-now", description="Check the feed for new episodes right away")
+    async def poll_now(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        now = utc_now()
+        if self._last_forced_poll and now - self._last_forced_poll < FORCED_POLL_GAP:
+            wait = FORCED_POLL_GAP - (now - self._last_forced_poll)
+            raise UserFacingError(f"The feed was just checked; try again in {wait.seconds + 1} s.")
+        self._last_forced_poll = now
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self._announcer.poll(force=True)
+        if outcome.error:
+            message = f"The feed could not be read: {outcome.error}"
+        elif outcome.result is None or not outcome.result.changed:
+            message = "The feed has not changed since the last check."
+        else:
+            count = len(outcome.result.new)
+            message = f"Feed checked: {count} new episode{'s' if count != 1 else ''}."
+        await interaction.followup.send(message, ephemeral=True)
+
+    @app_commands.command(
+        name="status", description="Feed health, this server's settings and its announcements"
+    )
+    async def status(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        guild = _guild(interaction)
+        settings = await self._guilds.get(guild.id)
+        feed = await self._feeds.get(self._feed_url)
+        outbox = await self._outbox.summary(guild.id)
+        embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
+        feed_lines = [f"Episodes: {await self._episodes.count()}"]
+        if feed is None:
+            feed_lines.append("Not checked yet.")
+        else:
+            feed_lines += [
+                f"Last successful check: {_when(feed.last_success_at)}",
+                f"Next check: {_when(feed.next_attempt_at)}",
+            ]
+            if feed.consecutive_failures:
+                feed_lines.append(
+                    f"⚠️ Failing ({feed.consecutive_failures} in a row) since {_when(feed.last_error_at)}: "
+                    f"{feed.last_error}"
+                )
+        embed.add_field(name="Feed", value="\n".join(feed_lines)[:1024], inline=False)
+        embed.add_field(name="Settings", value=_settings_text(settings)[:1024], inline=False)
+        announce_lines = [f"Sent: {outbox.sent} · Pending: {outbox.pending} · Failed: {outbox.failed}"]
+        if settings.paused_reason:
+            announce_lines.append(f"⏸️ Paused: {settings.paused_reason}")
+        announce_lines += [f"Failed: {failure.last_error}" for failure in outbox.recent_failures[:3]]
+        embed.add_field(name="Announcements", value="\n".join(announce_lines)[:1024], inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="history", description="Who changed which setting, and when")
+    async def history(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        changes = await self._history.recent(_guild(interaction).id)
+        if not changes:
+            await interaction.response.send_message("No setting has been changed yet.", ephemeral=True)
+            return
+        lines = [
+            f"{discord.utils.format_dt(change.changed_at, 'R')} "
+            f"**{discord.utils.escape_markdown(change.user_name)}** "
+            f"set {change.setting}: {change.old_value or 'none'} → {change.new_value or 'none'}"
+            for change in changes
+        ]
+        embed = discord.Embed(title="Settings history", description="\n".join(lines)[:4096])
+        await interaction.response.send_message(
+            embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+def _shown_setting(settings: GuildSettings, setting: str) -> str | None:
+    shown: dict[str, str | None] = {
+        "channel": f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else None,
+        "role": f"<@&{settings.ping_role_id}>" if settings.ping_role_id else None,
+        "template": settings.template,
+        "threads": "on" if settings.threads_enabled else "off",
+        "notify button": "on" if settings.notify_button_enabled else "off",
+    }
+    return shown[setting]
+
+
+def _settings_text(settings: GuildSettings) -> str:
+    channel = (
+        f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else "not set (no announcements)"
+    )
+    role = f"<@&{settings.ping_role_id}>" if settings.ping_role_id else "none"
+    template = "default" if settings.template is None else f"custom: `{settings.template[:200]}`"
+    return "\n".join(
+        [
+            f"Channel: {channel}",
+            f"Ping role: {role}",
+            f"Template: {template}",
+            f"Threads: {'on' if settings.threads_enabled else 'off'}",
+            f"Notify button: {'on' if settings.notify_button_enabled else 'off'}",
+        ]
+    )
+
+
+async def setup(bot: PodcastBot) -> None:
+    services = bot.services
+    await bot.add_cog(
+        ConfigCog(
+            bot.announcer,
+            services.guilds,
+            services.config_history,
+            services.episodes,
+            services.feeds,
+            services.outbox,
+            bot.settings.feed_url,
+        )
+    )
