@@ -12,6 +12,7 @@ import aiohttp
 from bot.db import BotStateRepository, Database, EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigHistoryRepository
+from bot.db.discussions import DiscussionRepository
 from bot.db.guilds import GuildSettingsRepository
 from bot.feed.fetch import FeedFetcher
 from bot.feed.ingest import FeedIngestor
@@ -29,6 +30,7 @@ class Services:
     guilds: GuildSettingsRepository
     outbox: AnnouncementRepository
     config_history: ConfigHistoryRepository
+    discussions: DiscussionRepository
     search: EpisodeSearch
     ingestor: FeedIngestor
 
@@ -50,6 +52,7 @@ async def open_services(database_path: Path | str) -> AsyncIterator[Services]:
                     guilds=GuildSettingsRepository(database),
                     outbox=AnnouncementRepository(database),
                     config_history=ConfigHistoryRepository(database),
+                    discussions=DiscussionRepository(database),
                     search=EpisodeSearch(episodes),
                     ingestor=FeedIngestor(feeds, episodes, FeedFetcher(http)),
                 )

@@ -1,0 +1,192 @@
+"""Finding the discussion thread of an episode in a server, or opening one; autocomplete's episode tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Final, Literal
+
+import discord
+
+from bot.announce.announcer import describe_permissions
+from bot.announce.render import thread_name
+from bot.db._time import utc_now
+from bot.db.announcements import AnnouncementRepository
+from bot.db.discussions import DiscussionRepository, DiscussionThread
+from bot.db.guilds import GuildSettingsRepository
+from bot.errors import UserFacingError
+from bot.models import StoredEpisode
+from bot.ui.episode_browser import link_view
+
+if TYPE_CHECKING:
+    from discord.interactions import InteractionChannel
+
+log = logging.getLogger(__name__)
+
+THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = (
+    10080  # a week: an episode's discussion lasts longer than a day
+)
+_TOKEN = re.compile(r"^episode-id:(\d{1,19})$")
+
+ThreadHome = discord.TextChannel | discord.ForumChannel
+
+
+def episode_token(episode: StoredEpisode) -> str:
+    """The value an autocomplete suggestion submits: names one episode, unlike a title or a number."""
+    return f"episode-id:{episode.id}"
+
+
+def episode_id_in(value: str) -> int | None:
+    """The episode id of a submitted suggestion; None for text the user typed themselves."""
+    match = _TOKEN.match(value.strip())
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscussionLink:
+    thread_id: int
+    created: bool  # True: opened by this request; False: it existed already
+
+
+class Discussions:
+    """One discussion thread per server and episode: the announcement's, else one opened on request."""
+
+    def __init__(
+        self,
+        outbox: AnnouncementRepository,
+        discussions: DiscussionRepository,
+        guilds: GuildSettingsRepository,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._outbox = outbox
+        self._discussions = discussions
+        self._guilds = guilds
+        self._clock = clock
+        # Held while looking for and opening a thread, so two people asking at once get one thread.
+        self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def find_or_open(
+        self,
+        client: discord.Client,
+        *,
+        here: InteractionChannel | None,
+        member: discord.Member,
+        episode: StoredEpisode,
+        card: discord.Embed,
+    ) -> DiscussionLink:
+        """The thread of `episode` in `member`'s server; opened from a card posted in `here` (or the
+        announcement channel when `here` cannot hold threads) if there is none yet."""
+        guild = member.guild
+        key = (guild.id, episode.id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            existing = await self._existing(client, guild, episode)
+            if existing is not None:
+                return DiscussionLink(existing, created=False)
+            home = await self._home(guild, here)
+            _check_permissions(home, member)
+            thread = await _open_thread(home, member, episode, card)
+            await self._discussions.record(
+                DiscussionThread(guild.id, episode.id, home.id, thread.id, member.id, self._clock())
+            )
+            log.info(
+                "Opened discussion thread %s for episode %s in server %s", thread.id, episode.id, guild.id
+            )
+            return DiscussionLink(thread.id, created=True)
+
+    async def _existing(
+        self, client: discord.Client, guild: discord.Guild, episode: StoredEpisode
+    ) -> int | None:
+        announcement = await self._outbox.for_episode(guild.id, episode.id)
+        recorded = await self._discussions.get(guild.id, episode.id)
+        for thread_id in (
+            announcement.thread_id if announcement else None,
+            recorded.thread_id if recorded else None,
+        ):
+            if thread_id is not None and await _thread_exists(client, guild, thread_id):
+                return thread_id
+        return None
+
+    async def _home(self, guild: discord.Guild, here: InteractionChannel | None) -> ThreadHome:
+        if isinstance(here, discord.TextChannel):  # text and announcement channels
+            return here
+        settings = await self._guilds.get(guild.id)
+        announce = guild.get_channel(settings.announce_channel_id or 0)
+        if isinstance(announce, ThreadHome):
+            return announce
+        raise UserFacingError(
+            "A discussion thread can't be opened from here: run /episode discuss in a text channel."
+        )
+
+
+async def _thread_exists(client: discord.Client, guild: discord.Guild, thread_id: int) -> bool:
+    if guild.get_channel_or_thread(thread_id) is not None:
+        return True
+    try:
+        await client.fetch_channel(thread_id)  # archived threads are not cached
+    except discord.NotFound:
+        return False
+    except discord.Forbidden:
+        return True  # it exists; the bot only lost sight of it, and a second thread would split the talk
+    return True
+
+
+def _check_permissions(home: ThreadHome, member: discord.Member) -> None:
+    me = member.guild.me
+    if me is None:
+        raise UserFacingError("I am still connecting to this server; try again in a few seconds.")
+    needed = ["view_channel", "send_messages", "embed_links"]
+    if isinstance(home, discord.TextChannel):
+        needed += ["read_message_history", "create_public_threads"]
+    granted = home.permissions_for(me)
+    missing = [name for name in needed if not getattr(granted, name)]
+    if missing:
+        raise UserFacingError(
+            f"I can't open a discussion thread in {home.mention}: I lack the {describe_permissions(missing)} "
+            "permission there. A moderator can grant it to my role in the channel settings."
+        )
+    theirs = home.permissions_for(member)
+    if not (theirs.view_channel and theirs.send_messages_in_threads):
+        raise UserFacingError(
+            f"You can't post in threads in {home.mention}, so I won't open one there for you."
+        )
+
+
+async def _open_thread(
+    home: ThreadHome, member: discord.Member, episode: StoredEpisode, card: discord.Embed
+) -> discord.Thread:
+    content = f"Discussion of this episode, opened by {member.mention}. Join in below!"
+    mentions = discord.AllowedMentions.none()
+    try:
+        if isinstance(home, discord.ForumChannel):
+            created = await home.create_thread(
+                name=thread_name(episode),
+                content=content,
+                embed=card,
+                view=link_view(episode),
+                allowed_mentions=mentions,
+            )
+            return created.thread
+        message = await home.send(content, embed=card, view=link_view(episode), allowed_mentions=mentions)
+    except discord.Forbidden as error:
+        raise UserFacingError(f"Discord did not let me post in {home.mention}: {error.text}") from error
+    try:
+        return await message.create_thread(
+            name=thread_name(episode), auto_archive_duration=THREAD_ARCHIVE_MINUTES
+        )
+    except discord.HTTPException as error:
+        # A card without its thread would only confuse: take it back.
+        try:
+            await message.delete()
+        except discord.HTTPException:
+            log.warning("Could not delete card %s after its thread failed", message.id)
+        raise UserFacingError(f"Discord did not let me open the thread: {error.text}") from error

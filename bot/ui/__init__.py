@@ -1,0 +1,1 @@
+"""Discord views (buttons, select menus) shared by the cogs."""

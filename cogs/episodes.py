@@ -1,0 +1,296 @@
+"""/episode: listeners find episodes (search, random, latest, by number, by year), share and discuss them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announce.render import episode_embed, truncate_words
+from bot.app import PodcastBot
+from bot.db import EpisodeRepository, FeedRepository
+from bot.discovery import Discussions, episode_id_in, episode_token
+from bot.errors import UserFacingError
+from bot.models import StoredEpisode
+from bot.search import EpisodeSearch
+from bot.ui.episode_browser import (
+    DEFAULT_TIMEOUT,
+    EpisodeBrowser,
+    ListedEpisodes,
+    Reroll,
+    YearEpisodes,
+    episode_facts,
+)
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 30
+RANDOM_POOL = 50  # topic matches a random pick is drawn from
+AUTOCOMPLETE_LIMIT = 25  # Discord's cap on suggestions
+CHOICE_NAME_LIMIT = 100
+AUTOCOMPLETE_BUDGET = 2.0  # seconds: Discord drops suggestions that come after 3
+EMPTY_CATALOGUE = (
+    "The episode list is still empty: the feed has not been read yet. Try again in a few minutes."
+)
+
+Interaction = discord.Interaction[PodcastBot]
+
+
+def _quoted(text: str) -> str:
+    return f"“{discord.utils.escape_markdown(truncate_words(text.strip(), 100))}”"
+
+
+def _title(episode: StoredEpisode) -> str:
+    return f"**{discord.utils.escape_markdown(truncate_words(episode.title, 150))}**"
+
+
+async def _defer(interaction: Interaction) -> None:
+    """Answer at once, privately: the database or Discord may take longer than the 3 s allowed."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+class EpisodeCog(
+    commands.GroupCog, group_name="episode", group_description="Find, share and discuss podcast episodes"
+):
+    def __init__(
+        self,
+        search: EpisodeSearch,
+        episodes: EpisodeRepository,
+        feeds: FeedRepository,
+        discussions: Discussions,
+        feed_url: str,
+        *,
+        view_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._search = search
+        self._episodes = episodes
+        self._feeds = feeds
+        self._discussions = discussions
+        self._feed_url = feed_url
+        self.view_timeout = view_timeout  # how long buttons answer; tests shorten it
+        super().__init__()
+
+    async def _podcast_image(self) -> str | None:
+        feed = await self._feeds.get(self._feed_url)
+        return feed.image if feed else None
+
+    async def _browser(self, interaction: Interaction, reroll: Reroll | None = None) -> EpisodeBrowser:
+        return EpisodeBrowser(
+            owner_id=interaction.user.id,
+            podcast_image=await self._podcast_image(),
+            timeout=self.view_timeout,
+            reroll=reroll,
+        )
+
+    # ---- search -------------------------------------------------------------------------------
+
+    @app_commands.command(name="search", description="Find episodes by topic, guest, title or number")
+    @app_commands.describe(
+        query="Words, a guest's name or an episode number: pick a suggestion or press Enter"
+    )
+    async def search(self, interaction: Interaction, query: app_commands.Range[str, 1, 200]) -> None:
+        await _defer(interaction)
+        browser = await self._browser(interaction)
+        suggested = episode_id_in(query)
+        if suggested is not None:
+            # Autocomplete only suggests: the submitted token is checked like anything typed.
+            episode = await self._episodes.get(suggested)
+            if episode is None:
+                raise UserFacingError("That episode is no longer in the catalogue: search again.")
+            await browser.show_card(interaction, episode)
+            return
+        hits = await self._search.search(query, limit=SEARCH_LIMIT)
+        if not hits:
+            raise UserFacingError(
+                f"Nothing matches {_quoted(query)}. Try fewer or different words, "
+                "or look through the catalogue with /episode browse."
+            )
+        if len(hits) == 1:
+            await browser.show_card(interaction, hits[0].episode)
+            return
+        heading = f"Episodes for {_quoted(query)}"
+        await browser.show_list(interaction, ListedEpisodes(heading, tuple(hit.episode for hit in hits)))
+
+    @search.autocomplete("query")
+    async def query_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
+                hits = await self._search.autocomplete(current, limit=AUTOCOMPLETE_LIMIT)
+        except TimeoutError:
+            log.warning("Autocomplete for %r took too long; no suggestions sent", current[:50])
+            return []
+        return [
+            app_commands.Choice(
+                name=truncate_words(hit.episode.title, CHOICE_NAME_LIMIT), value=episode_token(hit.episode)
+            )
+            for hit in hits[:AUTOCOMPLETE_LIMIT]
+        ]
+
+    # ---- random, latest, number -----------------------------------------------------------------
+
+    @app_commands.command(
+        name="random", description="A random episode, optionally about a topic or from a year"
+    )
+    @app_commands.describe(
+        topic="Only episodes about this (words, a guest's name)",
+        year="Only episodes published in this year",
+        include_rebroadcasts="Also pick rebroadcasts of earlier episodes (default: no)",
+    )
+    async def random_episode(
+        self,
+        interaction: Interaction,
+        topic: app_commands.Range[str, 1, 200] | None = None,
+        year: app_commands.Range[int, 1, 9999] | None = None,
+        include_rebroadcasts: bool = False,
+    ) -> None:
+        await _defer(interaction)
+        if year is not None:
+            await self._check_year(year)
+        reroll: Reroll
+        if topic:
+            hits = await self._search.search(
+                topic, limit=RANDOM_POOL, include_rebroadcasts=include_rebroadcasts
+            )
+            pool = [
+                hit.episode
+                for hit in hits
+                if year is None or (hit.episode.published and hit.episode.published.year == year)
+            ]
+
+            async def reroll(seen: Sequence[int]) -> StoredEpisode | None:
+                left = [episode for episode in pool if episode.id not in seen]
+                return secrets.choice(left) if left else None
+
+        else:
+
+            async def reroll(seen: Sequence[int]) -> StoredEpisode | None:
+                return await self._episodes.random(
+                    year=year, include_rebroadcasts=include_rebroadcasts, exclude_ids=seen
+                )
+
+        episode = await reroll(())
+        if episode is None and not topic and year is None:
+            raise UserFacingError(EMPTY_CATALOGUE)
+        if episode is None:
+            about = f" about {_quoted(topic)}" if topic else ""
+            when = f" from {year}" if year is not None else ""
+            kind = "episode" if include_rebroadcasts else "episode (rebroadcasts left out)"
+            raise UserFacingError(
+                f"No {kind}{about}{when} was found. Try fewer words"
+                + (", another year" if year is not None else "")
+                + ", or look through /episode browse."
+            )
+        await (await self._browser(interaction, reroll)).show_card(interaction, episode)
+
+    @app_commands.command(name="latest", description="The newest episode")
+    async def latest(self, interaction: Interaction) -> None:
+        await _defer(interaction)
+        newest = await self._episodes.latest(1)
+        if not newest:
+            raise UserFacingError(EMPTY_CATALOGUE)
+        await (await self._browser(interaction)).show_card(interaction, newest[0])
+
+    @app_commands.command(name="number", description="The episode with this number")
+    @app_commands.describe(n="The episode number, as in “Ep. 59”")
+    async def number(self, interaction: Interaction, n: app_commands.Range[int, 1, 99999]) -> None:
+        await _defer(interaction)
+        first, *others = await self._numbered(n)
+        note = ""
+        if others:
+            also = "; ".join(f"{_title(other)} ({episode_facts(other)})" for other in others)
+            note = f"Also numbered #{n}: {also}"[:2000]
+        await (await self._browser(interaction)).show_card(interaction, first, note=note)
+
+    async def _numbered(self, n: int) -> list[StoredEpisode]:
+        """Episodes numbered `n`, originals first; a clear error naming the valid range if none is."""
+        found = await self._episodes.by_number(n)
+        if found:
+            return found
+        numbers = [episode.number for episode in await self._episodes.all() if episode.number is not None]
+        if not numbers:
+            raise UserFacingError(EMPTY_CATALOGUE)
+        raise UserFacingError(
+            f"There is no episode #{n}: episodes are numbered {min(numbers)} to {max(numbers)}. "
+            "Use /episode search to find one by topic."
+        )
+
+    # ---- browse -----------------------------------------------------------------------------------
+
+    @app_commands.command(name="browse", description="Browse the episodes year by year")
+    @app_commands.describe(year="A year to list; leave it out for a summary of every year")
+    async def browse(
+        self, interaction: Interaction, year: app_commands.Range[int, 1, 9999] | None = None
+    ) -> None:
+        await _defer(interaction)
+        years = await self._years()
+        browser = await self._browser(interaction)
+        if year is None:
+            await browser.show_years(
+                interaction, years, lambda chosen: YearEpisodes(self._episodes, chosen, years[chosen])
+            )
+            return
+        await self._check_year(year, years)
+        await browser.show_list(interaction, YearEpisodes(self._episodes, year, years[year]))
+
+    async def _years(self) -> dict[int, int]:
+        years = await self._episodes.years()
+        if not years:
+            raise UserFacingError(EMPTY_CATALOGUE)
+        return years
+
+    async def _check_year(self, year: int, years: dict[int, int] | None = None) -> None:
+        known = years if years is not None else await self._years()
+        if year not in known:
+            raise UserFacingError(
+                f"No episode was published in {year}: the catalogue runs from {min(known)} to {max(known)}. "
+                "See /episode browse for the years."
+            )
+
+    @random_episode.autocomplete("year")
+    @browse.autocomplete("year")
+    async def year_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        typed = str(current).strip()
+        return [
+            app_commands.Choice(name=f"{year} ({count} episodes)", value=year)
+            for year, count in (await self._episodes.years()).items()
+            if str(year).startswith(typed)
+        ][:AUTOCOMPLETE_LIMIT]
+
+    # ---- discuss -----------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="discuss", description="Open (or find) this server's discussion thread of an episode"
+    )
+    @app_commands.describe(n="The episode number, as in “Ep. 59”")
+    async def discuss(self, interaction: Interaction, n: app_commands.Range[int, 1, 99999]) -> None:
+        member = interaction.user
+        if interaction.guild is None or not isinstance(member, discord.Member):
+            raise app_commands.NoPrivateMessage()
+        await _defer(interaction)
+        episode = (await self._numbered(n))[0]
+        card = episode_embed(episode, podcast_image=await self._podcast_image())
+        link = await self._discussions.find_or_open(
+            interaction.client, here=interaction.channel, member=member, episode=episode, card=card
+        )
+        if link.created:
+            message = f"I opened a discussion thread for {_title(episode)}: <#{link.thread_id}>"
+        else:
+            message = f"The discussion of {_title(episode)} is here: <#{link.thread_id}>"
+        await interaction.followup.send(message, ephemeral=True)
+
+
+async def setup(bot: PodcastBot) -> None:
+    services = bot.services
+    discussions = Discussions(services.outbox, services.discussions, services.guilds)
+    await bot.add_cog(
+        EpisodeCog(services.search, services.episodes, services.feeds, discussions, bot.settings.feed_url)
+    )
