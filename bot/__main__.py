@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|sync|ingest|search|episodes` (also installed as `dsh-bot`)."""
+"""Command line: `python -m bot run|sync|demo|ingest|search|episodes` (also installed as `dsh-bot`)."""
 
 from __future__ import annotations
 
@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (the default of scripts/bot)")
     commands.add_parser("sync", help="register the slash commands with Discord now, then exit")
+    commands.add_parser("demo", help="see the bot work in a minute: no token, no internet")
     ingest = commands.add_parser("ingest", help="ingest a feed (URL or file) into the database")
     ingest.add_argument("source")
     search = commands.add_parser("search", help="search the episodes")
@@ -140,6 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Offline commands print their result; logs below ERROR would only clutter stderr.
         level = settings.log_level_number if args.command == "run" else logging.ERROR
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.command == "demo":
+            # Imported here: the emulator is test infrastructure the bot itself never loads.
+            from bot.demo import run_demo
+
+            asyncio.run(run_demo())
+            return 0
         if args.command in ("run", "sync"):
             if args.db:
                 settings = replace(settings, database_path=args.db)

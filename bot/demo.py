@@ -1,0 +1,155 @@
+"""`python -m bot demo`: the real bot against the Discord emulator and a local feed, no token, no
+internet. Plays a short scene and prints what the people on the server would see."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.testing import DiscordEmulator, InteractionResult, Permission
+from bot.testing.feed_server import FeedServer
+from bot.testing.harness import emulator_settings, running_bot
+from bot.testing.state import Channel, DiscordState
+
+JSON = dict[str, Any]
+Print = Callable[[str], None]
+_MENTION = re.compile(r"<(@&|@!?|#)(\d+)>")
+_TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
+
+
+def demo_feed(name: str) -> bytes:
+    """The bundled fixture feeds (the 93-episode feed and its snapshot without the two newest)."""
+    return resources.files("bot.testing").joinpath("fixtures", name).read_bytes()
+
+
+class Transcript:
+    """Renders Discord payloads as plain text, the way the Discord client would show them."""
+
+    def __init__(self, state: DiscordState, out: Print) -> None:
+        self._state = state
+        self._out = out
+
+    def scene(self, text: str) -> None:
+        self._out(f"\n── {text} " + "─" * max(0, 70 - len(text)))
+
+    def user_runs(self, who: str, channel: Channel, command: str, options: dict[str, object]) -> None:
+        shown = " ".join(f"{name}:{self._option(value)}" for name, value in options.items())
+        self._out(f"#{channel.name}  {who} ▸ /{command} {shown}".rstrip())
+
+    def reply(self, result: InteractionResult) -> None:
+        for message in result.messages:
+            self.message(message, private=bool(message["flags"] & 64))
+
+    def message(self, message: JSON, *, private: bool = False, channel: Channel | None = None) -> None:
+        where = f"#{channel.name}  " if channel is not None else "   "
+        who = message["author"]["username"]
+        note = " (only you can see this)" if private else ""
+        self._out(f"{where}{who}{note}:")
+        if message.get("content"):
+            self._out(textwrap.indent(self._text(message["content"]), "    "))
+        for embed in message.get("embeds", []):
+            self._embed(embed)
+        buttons = [c for row in message.get("components", []) for c in row.get("components", [])]
+        labels = [f"[{c.get('label') or c.get('placeholder') or '…'}]" for c in buttons]
+        if labels:
+            self._out("    " + " ".join(labels))
+
+    def _embed(self, embed: JSON) -> None:
+        lines = []
+        if embed.get("title"):
+            lines.append(self._text(embed["title"]))
+        if embed.get("description"):
+            lines += self._text(embed["description"]).splitlines()
+        fields = embed.get("fields", [])
+        if any("\n" in field["value"] for field in fields):
+            for field in fields:
+                lines.append(f"{field['name']}:")
+                lines += [f"  {line}" for line in self._text(field["value"]).splitlines()]
+        elif fields:
+            lines.append(" · ".join(f"{field['name']}: {self._text(field['value'])}" for field in fields))
+        for line in lines:
+            for wrapped in textwrap.wrap(line, 90) or [""]:
+                self._out(f"    ┃ {wrapped}")
+
+    def _option(self, value: object) -> str:
+        if isinstance(value, Channel):
+            return f"#{value.name}"
+        name = getattr(value, "name", None)
+        return f"@{name}" if name is not None and hasattr(value, "mentionable") else str(value)
+
+    def _text(self, text: str) -> str:
+        def mention(match: re.Match[str]) -> str:
+            kind, snowflake = match.group(1), int(match.group(2))
+            if kind == "#":
+                channel = self._state.channels.get(snowflake)
+                return f"#{channel.name}" if channel else "#deleted-channel"
+            if kind == "@&":
+                for guild in self._state.guilds.values():
+                    if snowflake in guild.roles:
+                        return f"@{guild.roles[snowflake].name}"
+                return "@deleted-role"
+            user = self._state.users.get(snowflake)
+            return f"@{user.username}" if user else "@unknown-user"
+
+        def timestamp(match: re.Match[str]) -> str:
+            moment = datetime.fromtimestamp(int(match.group(1)), UTC)
+            if match.group(2) != "R":
+                return moment.strftime("%d %B %Y")
+            minutes = round((moment - datetime.now(UTC)).total_seconds() / 60)
+            if minutes == 0:
+                return "just now"
+            return f"in {minutes} min" if minutes > 0 else f"{-minutes} min ago"
+
+        return _TIMESTAMP.sub(timestamp, _MENTION.sub(mention, text)).replace("\\", "")
+
+
+async def run_demo(out: Print = print) -> None:
+    async with DiscordEmulator() as discord, FeedServer(demo_feed("feed-previous.xml")) as feed:
+        guild = discord.add_guild("Data Science at Home")
+        episodes_channel = discord.add_channel(guild, "new-episodes")
+        moderator = discord.add_member(guild, "francesco", permissions=Permission.MANAGE_GUILD)
+        listener = discord.add_member(guild, "ada")
+        role = discord.add_role(guild, "New Episodes", mentionable=True)
+        transcript = Transcript(discord.state, out)
+
+        async def run(who: Any, command: str, **options: object) -> InteractionResult:
+            transcript.user_runs(who.name, guild.general, command, options)
+            result = await discord.run_command(who, guild.general, command, options=options)
+            transcript.reply(result)
+            return result
+
+        with tempfile.TemporaryDirectory(prefix="dsh-demo-") as scratch:
+            settings = emulator_settings(discord, feed.url, Path(scratch) / "demo.sqlite3")
+            out(f"Discord emulator on {discord.origin}, feed on {feed.url}")
+            async with running_bot(discord, settings) as bot:
+                outcome = await bot.announcer.poll()
+                count = outcome.result.episodes_in_feed if outcome.result else 0
+                out(f"The bot is online and has read the feed: {count} episodes, none announced (old news).")
+
+                transcript.scene("A moderator sets the bot up")
+                await run(moderator, "config channel set", channel=episodes_channel)
+                await run(moderator, "config role set", role=role)
+                await run(moderator, "config threads", enabled=True)
+
+                transcript.scene("The podcast publishes two episodes; the bot polls the feed")
+                feed.publish(demo_feed("feed.xml"))
+                await bot.announcer.poll()
+                for message in discord.messages(episodes_channel):
+                    transcript.message(message, channel=episodes_channel)
+                for thread in discord.threads(episodes_channel):
+                    out(f"    🧵 discussion thread: {thread.name}")
+
+                transcript.scene("A listener looks for episodes")
+                await run(listener, "episode search", query="raschka")
+                await run(listener, "episode random")
+                await run(listener, "about")
+
+                transcript.scene("The moderator checks on the bot")
+                await run(moderator, "config status")
+        out("\nThat was the real bot, unmodified, talking to a local Discord emulator.")

@@ -1,0 +1,24 @@
+"""`python -m bot demo` shows the bot at work with no token and no internet."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+
+
+@pytest.mark.timeout(120)
+def test_demo_plays_the_scene_and_prints_what_discord_users_see(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "none announced (old news)" in out
+    assert "/config channel set channel:#new-episodes" in out
+    assert "@New Episodes New episode of Data Science at Home: **The dark side of AI: recommend" in out
+    assert "🧵 discussion thread: The dark side of AI: recommend and manipulate (Ep. 90)" in out
+    assert "Episode 7: 30 min with data scientist Sebastian Raschka" in out
+    assert "/episode random" in out
+    assert "That was the real bot" in out
