@@ -164,7 +164,9 @@ async def test_event_loop_stays_responsive_while_a_big_feed_parses(parser_worker
 
     assert len(feed.episodes) == 3000
     assert elapsed > 0.3  # long enough for the lag measurement to mean something
-    assert worst_lag < 0.1, f"worst lag {worst_lag * 1000:.0f} ms while parsing for {elapsed:.1f} s"
+    # On the loop, the parse would have blocked it for about `elapsed`; a ratio, not a fixed time,
+    # so a loaded machine cannot make the test flaky.
+    assert worst_lag < elapsed / 4, f"worst lag {worst_lag * 1000:.0f} ms while parsing for {elapsed:.1f} s"
 
 
 @pytest.fixture
