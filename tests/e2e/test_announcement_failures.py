@@ -10,7 +10,7 @@ from bot.app import PodcastBot
 from bot.testing import DiscordEmulator, Permission
 from bot.testing.feed_server import FeedServer
 from tests.e2e.conftest import FEED, Server, StartBot, configure
-from tests.e2e.feeds import without_newest
+from tests.e2e.feeds import with_newest_item_changed, without_newest
 
 
 def messages_path(server: Server) -> str:
@@ -141,3 +141,48 @@ async def test_removed_from_a_server_the_bot_stops_announcing_there(
         settings = await bot.services.guilds.get(server.guild.id)
     assert settings.left_at is not None
     assert discord.requests_to("POST", messages_path(server)) == []
+
+
+async def test_a_failing_feed_backs_off_then_recovers_by_itself(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        feed_host.fail_next(503, count=2)
+        first = await bot.announcer.poll()
+        skipped = await bot.announcer.poll()  # still inside the back-off window: no request
+        requests_while_backing_off = feed_host.stats.requests
+        advance(bot, timedelta(minutes=30))
+        second = await bot.announcer.poll()
+        advance(bot, timedelta(hours=2))
+        recovered = await bot.announcer.poll()
+        state = await bot.services.feeds.get(feed_host.url)
+    assert first.error is not None
+    assert "503" in first.error
+    assert not skipped.checked
+    assert requests_while_backing_off == 2
+    assert second.error is not None
+    assert recovered.error is None
+    assert state is not None
+    assert state.consecutive_failures == 0
+
+
+async def test_an_edited_episode_is_updated_and_not_announced_again(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await configure(discord, server, role=False)
+        feed_host.publish(FEED)
+        await bot.announcer.poll()  # episodes 89 and 90 announced
+        feed_host.publish(
+            with_newest_item_changed("The dark side of AI, part 2 (Ep. 90)", "Fixed show notes.")
+        )
+        outcome = await bot.announcer.poll()
+        edited = await bot.services.episodes.by_guid("dsh-ep-090")
+    assert outcome.result is not None
+    assert [episode.guid for episode in outcome.result.updated] == ["dsh-ep-090"]
+    assert len(discord.messages(server.episodes_channel)) == 2
+    assert edited is not None
+    assert edited.title == "The dark side of AI, part 2 (Ep. 90)"
+    assert edited.description == "Fixed show notes."

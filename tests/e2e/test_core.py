@@ -7,13 +7,15 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app import GENERIC_ERROR_MESSAGE
+from bot.app import GENERIC_ERROR_MESSAGE, BotOptions
 from bot.config import Settings
 from bot.testing import DiscordEmulator
+from bot.testing.feed_server import FeedServer
 from tests.e2e.conftest import StartBot
 
 
@@ -144,3 +146,19 @@ async def test_python_m_bot_run_connects_and_stops_cleanly_on_sigterm(
     assert "Unclosed" not in log
     assert "Task was destroyed" not in log
     assert discord.token not in log
+
+
+async def test_the_scheduler_polls_the_feed_shortly_after_start(
+    discord: DiscordEmulator, start_bot: StartBot, feed_host: FeedServer
+) -> None:
+    discord.add_guild("Data Science at Home")
+    async with start_bot(BotOptions(first_poll_delay=timedelta(seconds=0.2), guild_ready_timeout=0.1)) as bot:
+        async with asyncio.timeout(10):
+            while await bot.services.episodes.count() < 91:
+                await asyncio.sleep(0.05)
+        job = bot.scheduler.get_job("poll_feed")
+        assert job is not None
+    assert feed_host.stats.full_responses == 1
+    assert job.trigger.interval == timedelta(seconds=600)
+    assert job.coalesce
+    assert job.max_instances == 1
