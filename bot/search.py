@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import heapq
 import itertools
 import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import process
@@ -27,6 +28,8 @@ MAX_TERMS = 6  # the most selective words of a longer query; C(6, 3) = 20 conjun
 RANK_WINDOW = 1500  # see SearchIndex.ranked
 COMPLETIONS_PER_PREFIX = 6
 COVERAGE_BANDS = (1.0, 0.75, 0.5, 0.25, 0.0)
+COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left out
+TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
 
@@ -144,6 +147,7 @@ def fold(text: str) -> str:
     return index_form(text).translate(_SPECIAL_LETTERS)
 
 
+@functools.lru_cache(maxsize=65536)
 def spelling_variants(word: str) -> frozenset[str]:
     """Other spellings of a lower-case word: British/American (-ise/-ize, -yse/-yze, -our/-or...)."""
     variants: set[str] = set()
@@ -186,21 +190,26 @@ def _display_title(title: str) -> str:
 
 
 class Vocabulary:
-    """The catalogue's words with their episode counts: for completion, folding and typo correction."""
+    """The catalogue's words with their episode counts, and its stems: for completion, folding and
+    typo correction without a round trip to the database.
+    """
 
-    def __init__(self, documents: Mapping[str, int]) -> None:
+    def __init__(self, documents: Mapping[str, int], stems: Iterable[str]) -> None:
         self._documents = dict(documents)
         self._sorted = sorted(self._documents)
+        self._stems = sorted(stems)
         self._by_fold: dict[str, list[str]] = {}
-        self._by_length: dict[int, list[str]] = {}
+        # Typo candidates by (length, first letter) and (length, second letter): a misspelling
+        # rarely gets both of its first two letters wrong, and comparing fewer words is faster.
+        self._by_shape: dict[tuple[int, int, str], list[str]] = {}
         for term in self._sorted:
             folded = fold(term)
             if folded != term:
                 self._by_fold.setdefault(folded, []).append(term)
-            self._by_length.setdefault(len(term), []).append(term)
-
-    def __len__(self) -> int:
-        return len(self._documents)
+            for index in (0, 1):
+                if len(term) > index:
+                    self._by_shape.setdefault((len(term), index, term[index]), []).append(term)
+        self._corrections: dict[str, list[str]] = {}
 
     def documents(self, word: str) -> int:
         """How many episodes use this word (as the unstemmed index stores it)."""
@@ -217,19 +226,33 @@ class Vocabulary:
         candidates = (term for term in itertools.islice(self._sorted, start, end) if term != prefix)
         return heapq.nlargest(limit, candidates, key=self.documents)
 
+    def stem_starts_with(self, prefix: str) -> bool:
+        """Whether some stem in the full-text index starts with `prefix`, so `prefix*` matches."""
+        start = bisect.bisect_left(self._stems, prefix)
+        return start < len(self._stems) and self._stems[start].startswith(prefix)
+
     def corrections(self, word: str) -> list[str]:
         """The closest words by edit distance (a transposition counts as one), most used first."""
+        if word not in self._corrections:
+            if len(self._corrections) > 4096:
+                self._corrections.clear()
+            self._corrections[word] = self._closest(word)
+        return self._corrections[word]
+
+    def _closest(self, word: str) -> list[str]:
         allowed = 1 if len(word) <= 5 else 2 if len(word) <= 9 else 3
-        choices = [
-            term
-            for length in range(len(word) - allowed, len(word) + allowed + 1)
-            for term in self._by_length.get(length, ())
-        ]
-        found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=allowed, limit=None)
+        found: dict[str, float] = {}
+        for length in range(len(word) - allowed, len(word) + allowed + 1):
+            for index in (0, 1):
+                choices = self._by_shape.get((length, index, word[index]), ())
+                for term, distance, _ in process.extract(
+                    word, choices, scorer=OSA.distance, score_cutoff=allowed, limit=None
+                ):
+                    found[term] = distance
         if not found:
             return []
-        best = min(distance for _, distance, _ in found)
-        closest = [term for term, distance, _ in found if distance == best]
+        best = min(found.values())
+        closest = [term for term, distance in found.items() if distance == best]
         return sorted(closest, key=self.documents, reverse=True)[:3]
 
 
@@ -245,6 +268,7 @@ class SearchHit:
 # --- Query model -----------------------------------------------------------------------------------
 
 Phrase = tuple[str, ...]
+Stemmed = Mapping[str, int] | None  # see parse_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +278,7 @@ class Term:
     source: str  # what was typed
     alternatives: tuple[Phrase, ...]
     prefix: Phrase | None = None
-    documents: int = 0  # estimated number of episodes matching: weighs the term (rarer is heavier)
-    corrected: bool = False  # the alternatives include corrections of a typo
+    documents: int = 0  # how many episodes match it (estimated from the vocabulary, then counted)
 
     def fts(self) -> str:
         parts = [_quote(phrase) for phrase in self.alternatives]
@@ -283,15 +306,14 @@ def _equivalents_index() -> dict[str, list[tuple[Phrase, tuple[Phrase, ...]]]]:
 _EQUIVALENTS = _equivalents_index()
 
 
-def parse_query(query: str, vocabulary: Vocabulary, stemmed: Mapping[str, int] | None = None) -> list[Term]:
+def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> list[Term]:
     """The terms of a free-text query, at most MAX_TERMS, stop words dropped unless nothing else is left.
 
     The last word, when the query ends in it, also matches as a prefix: listeners search as they type.
-    A word the catalogue does not use gets its closest spellings as alternatives. `stemmed` tells
-    how many episodes some typed words match once stemmed ("replication" finds "replicating"), which
-    the unstemmed vocabulary cannot: those words are not typos.
+    `stemmed` says how many episodes the words missing from the (unstemmed) vocabulary match once
+    stemmed ("replication" finds "replicating"); those matching none get their closest spellings as
+    alternatives: typo correction. Without it (a first pass) no word is corrected.
     """
-    known = stemmed or {}
     text = unicodedata.normalize("NFKC", query)[:MAX_QUERY_CHARS]
     chunks = list(_CHUNK.finditer(text))
     if not chunks:
@@ -302,7 +324,7 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Mapping[str, int] |
     position = 0
     while position < len(units):
         is_last = typing_last and position == len(units) - 1
-        consumed, term = _term_at(units, position, vocabulary, is_last, known)
+        consumed, term = _term_at(units, position, vocabulary, is_last, stemmed)
         stop = consumed == 1 and len(units[position]) == 1 and units[position][0] in _STOP_WORDS
         terms.append((term, stop))
         position += consumed
@@ -314,7 +336,11 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Mapping[str, int] |
 
 
 def _term_at(
-    units: list[Phrase], position: int, vocabulary: Vocabulary, is_last: bool, known: Mapping[str, int]
+    units: list[Phrase],
+    position: int,
+    vocabulary: Vocabulary,
+    is_last: bool,
+    stemmed: Stemmed,
 ) -> tuple[int, Term]:
     """The term starting at units[position] and how many units it spans."""
     unit = units[position]
@@ -328,13 +354,13 @@ def _term_at(
             joined = unit[0] + following[0]
             if vocabulary.documents(index_form(joined)):
                 return 2, _term(_source([unit, following]), ((unit[0], following[0]), (joined,)), vocabulary)
-        return 1, _word_term(unit[0], vocabulary, is_last, known)
+        return 1, _word_term(unit[0], vocabulary, is_last, stemmed)
     alternatives: list[Phrase] = [unit]
     joined = "".join(unit)
     if vocabulary.documents(index_form(joined)):
         alternatives.append((joined,))
     prefix = unit if is_last and len(unit[-1]) >= 2 else None
-    return 1, _term(_source([unit]), alternatives, vocabulary, prefix=prefix, known=known)
+    return 1, _term(_source([unit]), alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
 
 
 def _equivalent_at(units: list[Phrase], position: int) -> tuple[int, tuple[Phrase, ...]] | None:
@@ -354,7 +380,7 @@ def _source(units: Sequence[Phrase]) -> str:
     return " ".join(word for unit in units for word in unit)
 
 
-def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, known: Mapping[str, int]) -> Term:
+def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemmed) -> Term:
     spellings = {word, *spelling_variants(word)}
     alternatives: list[Phrase] = [(spelling,) for spelling in sorted(spellings, key=lambda s: s != word)]
     for spelling in spellings:
@@ -362,19 +388,27 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, known: Mapping[
     split = _split_compound(word, vocabulary)
     if split is not None:
         alternatives.append(split)
+    used = any(vocabulary.documents(index_form(a[0])) for a in alternatives if len(a) == 1)
     prefix: Phrase | None = None
     if is_last and len(word) >= 2:
         prefix = (word,)
-        # Completions as whole words too: the stemmer shortens "optimization" to "optim", which
-        # the prefix "optimiz*" would miss.
-        completions = vocabulary.completions(index_form(word), COMPLETIONS_PER_PREFIX)
-        alternatives.extend((completion,) for completion in completions)
-    used = any(vocabulary.documents(index_form(a[0])) for a in alternatives if len(a) == 1)
-    if used or known.get(word, 0) or split is not None or len(word) < 4 or not word.isalpha():
-        return _term(word, alternatives, vocabulary, prefix=prefix, known=known)
-    corrections = vocabulary.corrections(index_form(word))
-    alternatives.extend((correction,) for correction in corrections)
-    return _term(word, alternatives, vocabulary, prefix=prefix, corrected=bool(corrections))
+        if not used and not vocabulary.stem_starts_with(index_form(word)):
+            # An unfinished word no stem starts with: the stemmer made "optimization" "optim",
+            # which the prefix "optimiz*" misses; its completions as whole words do not.
+            completions = vocabulary.completions(index_form(word), COMPLETIONS_PER_PREFIX)
+            alternatives.extend((completion,) for completion in completions)
+            used = bool(completions)
+    if (
+        used
+        or split is not None
+        or len(word) < 4
+        or not word.isalpha()
+        or stemmed is None
+        or stemmed.get(word)
+    ):
+        return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
+    alternatives.extend((correction,) for correction in vocabulary.corrections(index_form(word)))
+    return _term(word, alternatives, vocabulary, prefix=prefix)
 
 
 def _split_compound(word: str, vocabulary: Vocabulary) -> Phrase | None:
@@ -399,35 +433,38 @@ def _term(
     vocabulary: Vocabulary,
     *,
     prefix: Phrase | None = None,
-    known: Mapping[str, int] | None = None,
-    corrected: bool = False,
+    stemmed: Stemmed = None,
 ) -> Term:
     unique = tuple(dict.fromkeys(alternatives))
     documents = max((_phrase_documents(phrase, vocabulary) for phrase in unique), default=0)
-    if known and source in known:
-        documents = max(documents, known[source])
-    return Term(source, unique, prefix, documents, corrected)
+    if stemmed:
+        documents = max(documents, stemmed.get(source, 0))
+    return Term(source, unique, prefix, documents)
 
 
 def _phrase_documents(phrase: Phrase, vocabulary: Vocabulary) -> int:
     return min(vocabulary.documents(index_form(word)) for word in phrase)
 
 
-def coverage_steps(terms: Sequence[Term], episodes: int) -> list[tuple[float, str]]:
-    """(band, FTS5 expression) pairs, best band first: episodes matching terms that carry at least
-    `band` of the query's weight (1.0: every term, 0.0: any term).
+@dataclass(frozen=True, slots=True)
+class CoverageStep:
+    band: float  # the share of the query's weight every match carries
+    expression: str  # FTS5
+    most: int  # an upper bound on how many episodes match
+
+
+def coverage_steps(terms: Sequence[Term], episodes: int) -> list[CoverageStep]:
+    """Best band first: episodes matching terms that carry at least `band` of the query's weight
+    (1.0: every term, 0.0: any term).
 
     A term weighs its inverse document frequency, so "agile" counts for more than "data": an episode
     with the rare words of a query beats one with only its common words.
     """
     weights = [math.log(1.0 + (episodes - term.documents + 0.5) / (term.documents + 0.5)) for term in terms]
     rendered = [term.fts() for term in terms]
-    subsets = [
-        subset
-        for size in range(1, len(terms) + 1)
-        for subset in itertools.combinations(range(len(terms)), size)
-    ]
-    steps: list[tuple[float, str]] = []
+    indexes = range(len(terms))
+    subsets = [subset for size in indexes for subset in itertools.combinations(indexes, size + 1)]
+    steps: list[CoverageStep] = []
     previous: list[tuple[int, ...]] = []
     for band in COVERAGE_BANDS:
         # Minimal subsets reaching the band: dropping any of their terms would fall short of it.
@@ -440,7 +477,10 @@ def coverage_steps(terms: Sequence[Term], episodes: int) -> list[tuple[float, st
         ]
         if minimal != previous:
             conjunctions = [" AND ".join(rendered[i] for i in subset) for subset in minimal]
-            steps.append((band, " OR ".join(f"({conjunction})" for conjunction in conjunctions)))
+            most = sum(min(terms[i].documents for i in subset) for subset in minimal)
+            steps.append(
+                CoverageStep(band, " OR ".join(f"({conjunction})" for conjunction in conjunctions), most)
+            )
             previous = minimal
     return steps
 
@@ -454,9 +494,10 @@ class _Titles:
 
     entries: tuple[CatalogueEntry, ...]
     words: tuple[tuple[str, ...], ...]  # per position: folded title words and their other spellings
-    starts: tuple[str, ...]  # per position: the title as read, folded, for "starts with" matches
     postings: Mapping[str, tuple[int, ...]]
     sorted_words: tuple[str, ...]
+    postings_before: tuple[int, ...]  # [i]: how many postings the words before sorted_words[i] have
+    openings: tuple[tuple[str, int], ...]  # (title as read, folded; position), sorted
     by_number: Mapping[int, tuple[int, ...]]
 
     @classmethod
@@ -472,44 +513,52 @@ class _Titles:
                 postings.setdefault(word, []).append(position)
             if entry.number is not None:
                 by_number.setdefault(entry.number, []).append(position)
+        sorted_words = tuple(sorted(postings))
         return cls(
             entries=tuple(entries),
             words=tuple(words),
-            starts=tuple(_display_title(entry.title) for entry in entries),
             postings={word: tuple(positions) for word, positions in postings.items()},
-            sorted_words=tuple(sorted(postings)),
+            sorted_words=sorted_words,
+            postings_before=(0, *itertools.accumulate(len(postings[word]) for word in sorted_words)),
+            openings=tuple(
+                sorted((_display_title(entry.title), position) for position, entry in enumerate(entries))
+            ),
             by_number={number: tuple(positions) for number, positions in by_number.items()},
         )
 
-    def has_prefix(self, prefix: str) -> bool:
-        start = bisect.bisect_left(self.sorted_words, prefix)
-        return start < len(self.sorted_words) and self.sorted_words[start].startswith(prefix)
+    def _word_range(self, prefix: str) -> tuple[int, int]:
+        return (
+            bisect.bisect_left(self.sorted_words, prefix),
+            bisect.bisect_left(self.sorted_words, prefix + "\U0010ffff"),
+        )
 
-    def with_prefix(self, prefix: str) -> set[int]:
-        start = bisect.bisect_left(self.sorted_words, prefix)
-        end = bisect.bisect_left(self.sorted_words, prefix + "\U0010ffff")
-        found: set[int] = set()
-        for word in self.sorted_words[start:end]:
-            found.update(self.postings[word])
-        return found
+    def titles_with(self, prefix: str) -> int:
+        """At most how many titles have a word starting with `prefix` (cheap: no set is built)."""
+        start, end = self._word_range(prefix)
+        return self.postings_before[end] - self.postings_before[start]
 
-    def has_word_starting(self, position: int, prefix: str) -> bool:
-        return any(word.startswith(prefix) for word in self.words[position])
+    def opening_with(self, text: str, limit: int) -> list[int]:
+        """The newest `limit` positions whose title, as read, starts with `text`."""
+        start = bisect.bisect_left(self.openings, (text,))
+        end = bisect.bisect_left(self.openings, (text + "\U0010ffff",))
+        return heapq.nsmallest(limit, (position for _, position in self.openings[start:end]))
 
-    def matching(self, words: Sequence[str]) -> list[int]:
-        """Positions whose title has, for every typed word, a word starting with it; newest first."""
-        ordered = sorted(words, key=len, reverse=True)  # the longest word is the most selective
-        if len(ordered[0]) <= 2:
-            # Short prefixes match most titles: scanning newest first is cheaper than a union.
-            return [
-                position
-                for position in range(len(self.entries))
-                if all(self.has_word_starting(position, word) for word in ordered)
-            ]
-        candidates = self.with_prefix(ordered[0])
-        for word in ordered[1:]:
-            candidates = {position for position in candidates if self.has_word_starting(position, word)}
-        return sorted(candidates)
+    def matching(self, words: Sequence[str]) -> Iterator[int]:
+        """Positions, newest first, whose title has for every typed word a word starting with it."""
+        ordered = sorted(words, key=self.titles_with)
+        if self.titles_with(ordered[0]) * 4 > len(self.entries):
+            # Every word is common: walking titles newest first finds enough almost at once.
+            candidates: Iterable[int] = range(len(self.entries))
+        else:
+            start, end = self._word_range(ordered[0])
+            found: set[int] = set()
+            for word in self.sorted_words[start:end]:
+                found.update(self.postings[word])
+            candidates, ordered = sorted(found), ordered[1:]
+        for position in candidates:
+            title_words = self.words[position]
+            if all(any(word.startswith(typed) for word in title_words) for typed in ordered):
+                yield position
 
     def corrected(self, word: str) -> str | None:
         """The title word closest to a misspelled one, or None."""
@@ -593,26 +642,29 @@ class EpisodeSearch:
             numbered = await self._episodes.by_number(number)
             if numbered:
                 return _numbered_hits(snapshot, numbered, limit, include_rebroadcasts)
-        terms = await self._terms(query, snapshot.vocabulary)
+        terms = await self._terms(query, snapshot.vocabulary, len(snapshot.titles.entries))
         if not terms:
             return []
         ranked: dict[int, float] = {}  # episode id -> score
         groups: set[int] = set()
-        # Episodes with more of the query's weight first; within a band, matches in the title or
-        # the guests before matches anywhere; bm25 orders each step.
-        steps = [
-            (band + title_bonus, scope + f"({expression})")
-            for band, expression in coverage_steps(terms, len(snapshot.titles.entries))
-            for title_bonus, scope in ((0.1, TITLE_OR_GUESTS), (0.0, ""))
-        ]
-        for base, expression in steps:
+        # Episodes carrying more of the query's weight first, bm25 ordering each band; every term
+        # in the title or the guests comes before everything (a cheap step: an AND of rare words).
+        steps = coverage_steps(terms, len(snapshot.titles.entries))
+        if steps[0].band == 1.0:
+            first = steps[0]
+            steps.insert(
+                0, CoverageStep(1.0 + TITLE_BONUS, f"{TITLE_OR_GUESTS}({first.expression})", first.most)
+            )
+        for step in steps:
+            # Ranking every match of a common word would be slow; few matches need no window.
+            window = RANK_WINDOW if step.most > RANK_WINDOW else None
             while len(groups) < limit:
                 batch = await self._index.ranked(
-                    expression, limit=limit + 5, window=RANK_WINDOW, exclude=list(ranked)
+                    step.expression, limit=limit + 5, window=window, exclude=list(ranked)
                 )
                 for episode_id, bm25 in batch:
                     # bm25 is negative, lower better: x / (1 + x) keeps each step inside its own band.
-                    ranked[episode_id] = base + 0.1 * -bm25 / (1.0 - bm25)
+                    ranked[episode_id] = step.band + 0.1 * -bm25 / (1.0 - bm25)
                     groups.add(snapshot.canonical(episode_id))
                 if len(batch) < limit + 5:
                     break
@@ -620,17 +672,26 @@ class EpisodeSearch:
                 break
         return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
 
-    async def _terms(self, query: str, vocabulary: Vocabulary) -> list[Term]:
+    async def _terms(self, query: str, vocabulary: Vocabulary, episodes: int) -> list[Term]:
         """The query's terms, each weighed by how many episodes it really matches, none matching none."""
         terms = parse_query(query, vocabulary)
-        unsure = [term.source for term in terms if term.corrected or term.documents == 0]
+        unsure = [term.source for term in terms if term.documents == 0]
         if unsure:
-            # Typed words missing from the unstemmed vocabulary may still match once stemmed.
+            # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
             stemmed = await self._index.match_counts([_quote(tuple(word.split())) for word in unsure])
             terms = parse_query(query, vocabulary, dict(zip(unsure, stemmed, strict=True)))
+        if len(terms) == 1:
+            # Nothing to weigh against: skip counting, and rank it as if it matched everything
+            # (in the window), since a lone common word may well match thousands of episodes.
+            return [replace(terms[0], documents=episodes)]
         counts = await self._index.match_counts([term.fts() for term in terms])
-        # A word found nowhere would only hide the episodes the other words find.
-        return [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
+        # A word found nowhere would only hide the episodes the other words find; one found almost
+        # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
+        counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
+        if not counted:
+            return []
+        rarest = min(counted, key=lambda term: term.documents)
+        return [term for term in counted if term is rarest or term.documents <= COMMON_FRACTION * episodes]
 
     async def autocomplete(
         self, prefix: str, *, limit: int = 25, include_rebroadcasts: bool = False
@@ -642,21 +703,26 @@ class EpisodeSearch:
             return []
         snapshot = await self._current()
         titles = snapshot.titles
-        text = fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS])
-        words = _WORD.findall(text)
-        if not words:
-            positions = list(range(len(titles.entries)))
-        else:
-            positions = titles.matching(words)
-            if not positions:
-                fixed = [word if titles.has_prefix(word) else titles.corrected(word) for word in words]
-                positions = titles.matching([word for word in fixed if word]) if all(fixed) else []
-            typed = " ".join(words)
-            positions.sort(key=lambda position: not titles.starts[position].startswith(typed))
+        words = _WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
+        # Nothing typed: the latest episodes, a rebroadcast of an older one left to its original's date.
+        positions: Iterable[int] = (
+            position
+            for position, entry in enumerate(titles.entries)
+            if include_rebroadcasts or entry.id not in snapshot.original_of
+        )
+        if words:
+            if not all(titles.titles_with(word) for word in words):
+                # A word no title has: its closest title word, or else leave it out.
+                fixed = [word if titles.titles_with(word) else titles.corrected(word) for word in words]
+                words = [word for word in fixed if word is not None]
+                if not words:
+                    return []
             number = episode_number_in(prefix)
-            if number is not None:
-                exact = titles.by_number.get(number, ())
-                positions = [*exact, *(position for position in positions if position not in exact)]
+            positions = itertools.chain(
+                titles.by_number.get(number, ()) if number is not None else (),
+                titles.opening_with(" ".join(words), 2 * limit),
+                titles.matching(words),
+            )
         ids: list[int] = []
         seen: set[int] = set()
         for position in positions:
@@ -667,7 +733,7 @@ class EpisodeSearch:
                 ids.append(key)
                 if len(ids) == limit:
                     break
-        found = {episode.id: episode for episode in await self._episodes.by_ids(ids)}
+        found = await self._index.episodes(ids)
         return [
             SearchHit(found[episode_id], float(limit - rank))
             for rank, episode_id in enumerate(ids)
@@ -685,7 +751,7 @@ class EpisodeSearch:
         order = sorted(best, key=lambda group: -best[group])[:limit]
         members = {group: (group, *snapshot.rebroadcasts_of.get(group, ())) for group in order}
         wanted = [member for group in order for member in members[group]]
-        found = {episode.id: episode for episode in await self._episodes.by_ids(wanted)}
+        found = await self._index.episodes(wanted)
         hits: list[SearchHit] = []
         for group in order:
             episodes = [found[member] for member in members[group] if member in found]
@@ -706,6 +772,7 @@ class EpisodeSearch:
             if self._snapshot is not None and self._snapshot.generation == await self._index.generation():
                 return self._snapshot
             await self._index.fill_missing_guests()
+            writing = self._index.writing()
             generation = await self._index.generation()
             entries = await self._index.catalogue()
             original_of = _originals(
@@ -715,12 +782,16 @@ class EpisodeSearch:
             for entry in reversed(entries):  # oldest first
                 if entry.id in original_of:
                     rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
-            self._snapshot = _Snapshot(
+            snapshot = _Snapshot(
                 generation=generation,
-                vocabulary=Vocabulary(await self._index.vocabulary()),
+                vocabulary=Vocabulary(await self._index.vocabulary(), await self._index.stems()),
                 titles=_Titles.build(entries),
                 original_of=original_of,
                 rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
             )
+            # Another coroutine's open transaction shows its rows before they are committed; were it
+            # rolled back, a cached copy would keep them under a generation number used again later.
+            if not (writing or self._index.writing()):
+                self._snapshot = snapshot
             log.debug("Search caches rebuilt at generation %d: %d episodes", generation, len(entries))
-            return self._snapshot
+            return snapshot

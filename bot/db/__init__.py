@@ -2,7 +2,7 @@
 
 from bot.db.bot_state import BotStateRepository
 from bot.db.connection import Database
-from bot.db.episodes import EpisodeRepository, RankedEpisode, UpsertResult
+from bot.db.episodes import EpisodeRepository, UpsertResult
 from bot.db.feeds import FeedRepository, FeedState
 
 __all__ = [
@@ -11,6 +11,5 @@ __all__ = [
     "EpisodeRepository",
     "FeedRepository",
     "FeedState",
-    "RankedEpisode",
     "UpsertResult",
 ]

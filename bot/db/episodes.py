@@ -24,12 +24,6 @@ class UpsertResult:
     unchanged: int
 
 
-@dataclass(frozen=True, slots=True)
-class RankedEpisode:
-    episode: StoredEpisode
-    rank: float  # bm25: lower is better
-
-
 def _stored_episode(row: aiosqlite.Row) -> StoredEpisode:
     return StoredEpisode(
         guid=row["guid"],

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.db.connection import Database
+from bot.db.episodes import _stored_episode
 from bot.feed.guests import guests_column
+from bot.models import StoredEpisode
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +22,31 @@ GUESTS_WEIGHT = 10.0
 DESCRIPTION_WEIGHT = 1.0
 
 
+_RANKED = """
+    SELECT rowid, bm25(episodes_fts, :title, :guests, :description) AS score
+    FROM episodes_fts
+    WHERE episodes_fts MATCH :match AND rowid NOT IN (SELECT value FROM json_each(:exclude))
+    ORDER BY score LIMIT :limit
+"""
+_RANKED_IN_WINDOW = """
+    SELECT rowid, bm25(episodes_fts, :title, :guests, :description) AS score
+    FROM episodes_fts
+    WHERE episodes_fts MATCH :match AND rowid >= coalesce((
+            SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH :match
+            ORDER BY rowid DESC LIMIT 1 OFFSET :window
+        ), 0)
+        AND rowid NOT IN (SELECT value FROM json_each(:exclude))
+    ORDER BY score LIMIT :limit
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
-    """The few columns the engine keeps in memory for every episode (titles, numbers, order)."""
+    """The few columns the engine keeps in memory for every episode (titles, numbers)."""
 
     id: int
     number: int | None
     title: str
-    guests: str
-    published: str | None  # as stored: ISO 8601 UTC text, which sorts in time order
     rebroadcast: bool
 
 
@@ -37,6 +55,10 @@ class SearchIndex:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    def writing(self) -> bool:
+        """Whether a write transaction is open on the shared connection (its rows are not committed)."""
+        return self._db.connection.in_transaction
 
     async def generation(self) -> int:
         """A counter every change to `episodes` increments: equal values mean nothing changed."""
@@ -47,7 +69,9 @@ class SearchIndex:
         """Derive the guests of rows that predate the guests column; returns how many it filled."""
         sql = "SELECT id, title FROM episodes WHERE guests IS NULL"
         rows = list(await self._db.connection.execute_fetchall(sql))
-        if not rows:
+        if not rows or self.writing():
+            # Waiting for another coroutine's transaction would stall a search (or deadlock one
+            # that coroutine awaits): a later refresh fills them.
             return 0
         async with self._db.transaction() as connection:
             await connection.executemany(
@@ -73,25 +97,17 @@ class SearchIndex:
         )
         return [int(row[0]) for row in rows]
 
+    async def stems(self) -> list[str]:
+        """Every term of the full-text index: words as the porter stemmer shortened them."""
+        rows = await self._db.connection.execute_fetchall("SELECT term FROM episodes_fts_vocabulary")
+        return [str(row[0]) for row in rows]
+
     async def catalogue(self) -> list[CatalogueEntry]:
         """Every episode's identity and title, newest first."""
         rows = await self._db.connection.execute_fetchall(
-            """
-            SELECT id, number, title, coalesce(guests, '') AS guests, published_at, rebroadcast
-            FROM episodes ORDER BY published_at DESC, id DESC
-            """
+            "SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC"
         )
-        return [
-            CatalogueEntry(
-                id=row["id"],
-                number=row["number"],
-                title=row["title"],
-                guests=row["guests"],
-                published=row["published_at"],
-                rebroadcast=bool(row["rebroadcast"]),
-            )
-            for row in rows
-        ]
+        return [CatalogueEntry(row[0], row[1], row[2], bool(row[3])) for row in rows]
 
     async def originals_by_description(self, min_length: int) -> dict[int, int]:
         """Rebroadcast id -> the earliest original carrying exactly the same (long enough) notes."""
@@ -110,32 +126,32 @@ class SearchIndex:
         return {int(row[0]): int(row[1]) for row in rows}
 
     async def ranked(
-        self, match: str, *, limit: int, window: int, exclude: Sequence[int] = ()
+        self, match: str, *, limit: int, window: int | None, exclude: Sequence[int] = ()
     ) -> list[tuple[int, float]]:
         """(episode id, bm25) of episodes matching an FTS5 expression, best (lowest bm25) first.
 
-        bm25 costs about a microsecond per matching episode, so only the `window` matches added
-        most recently are ranked: a word found in thousands of episodes stays fast.
+        bm25 costs about a microsecond per matching episode: with a `window`, only that many of the
+        matches added most recently are ranked, so a word found in thousands of episodes stays fast.
         """
-        rows = await self._db.connection.execute_fetchall(
-            """
-            SELECT rowid, bm25(episodes_fts, :title, :guests, :description) AS score
-            FROM episodes_fts
-            WHERE episodes_fts MATCH :match AND rowid >= coalesce((
-                    SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH :match
-                    ORDER BY rowid DESC LIMIT 1 OFFSET :window
-                ), 0)
-                AND rowid NOT IN (SELECT value FROM json_each(:exclude))
-            ORDER BY score LIMIT :limit
-            """,
-            {
-                "match": match,
-                "title": TITLE_WEIGHT,
-                "guests": GUESTS_WEIGHT,
-                "description": DESCRIPTION_WEIGHT,
-                "window": window,
-                "exclude": json.dumps(list(exclude)),
-                "limit": limit,
-            },
-        )
+        parameters: dict[str, object] = {
+            "match": match,
+            "title": TITLE_WEIGHT,
+            "guests": GUESTS_WEIGHT,
+            "description": DESCRIPTION_WEIGHT,
+            "exclude": json.dumps(list(exclude)),
+            "limit": limit,
+        }
+        if window is None:
+            rows = await self._db.connection.execute_fetchall(_RANKED, parameters)
+        else:
+            rows = await self._db.connection.execute_fetchall(
+                _RANKED_IN_WINDOW, {**parameters, "window": window}
+            )
         return [(int(row[0]), float(row[1])) for row in rows]
+
+    async def episodes(self, ids: Sequence[int]) -> dict[int, StoredEpisode]:
+        """The episodes with these ids, in one round trip (search results are fetched on every call)."""
+        rows = await self._db.connection.execute_fetchall(
+            "SELECT * FROM episodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
+        )
+        return {episode.id: episode for episode in map(_stored_episode, rows)}

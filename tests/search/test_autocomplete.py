@@ -1,0 +1,69 @@
+"""EpisodeSearch.autocomplete: titles as a listener types them."""
+
+from __future__ import annotations
+
+from bot.models import StoredEpisode
+from bot.search import EpisodeSearch
+
+
+async def titles(search: EpisodeSearch, prefix: str, **options: object) -> list[str]:
+    return [hit.episode.title for hit in await search.autocomplete(prefix, **options)]  # type: ignore[arg-type]
+
+
+async def test_nothing_typed_shows_the_latest_episodes_without_rebroadcasts(
+    search: EpisodeSearch, catalogue: list[StoredEpisode]
+) -> None:
+    hits = await search.autocomplete("", limit=5)
+    assert [hit.episode.guid for hit in hits] == [
+        "dsh-ep-090",
+        "dsh-ep-089",
+        "dsh-ep-088",
+        "dsh-ep-087",
+        "dsh-ep-086",
+    ]
+    # The newest item is a rebroadcast of 84 (folded); with rebroadcasts it comes back.
+    everything = await search.autocomplete("", limit=3, include_rebroadcasts=True)
+    assert [hit.episode.guid for hit in everything] == ["dsh-ep-090", "dsh-ep-089", "dsh-ep-084-rb"]
+
+
+async def test_titles_starting_with_the_text_come_first(
+    search: EpisodeSearch, catalogue: list[StoredEpisode]
+) -> None:
+    found = await titles(search, "how to gen")
+    assert found[0] == "How to generate very large images with GANs (Ep. 76)"
+    assert all("how" in title.lower() for title in found)
+
+
+async def test_every_typed_word_matches_the_start_of_a_title_word(
+    search: EpisodeSearch, catalogue: list[StoredEpisode]
+) -> None:
+    assert await titles(search, "neur infin") == ["Episode 57: Neural networks with infinite layers"]
+    assert await titles(search, "GPT gok") == [
+        "Replicating GPT-2, the most dangerous NLP model (with Aaron Gokaslan) (Ep. 78)"
+    ]
+
+
+async def test_accents_spelling_and_a_typo_do_not_stop_a_match(
+    search: EpisodeSearch, catalogue: list[StoredEpisode]
+) -> None:
+    assert (await titles(search, "jastrzebs"))[0].endswith("(with Stanisław Jastrzębski) (Ep. 87)")
+    assert (await titles(search, "stanislaw"))[0].endswith("(with Stanisław Jastrzębski) (Ep. 87)")
+    assert await titles(search, "optimization strat") == [
+        "Episode 21: Additional optimisation strategies for deep learning"
+    ]
+    assert await titles(search, "markow clus") == [
+        "How to cluster tabular data with Markov Clustering (Ep. 73)"
+    ]
+
+
+async def test_an_episode_number_comes_first(search: EpisodeSearch, catalogue: list[StoredEpisode]) -> None:
+    assert (await titles(search, "59"))[0] == "Episode 59: How to fool a smart camera with deep learning"
+    assert (await titles(search, "ep 7"))[0] == "Episode 7: 30 min with data scientist Sebastian Raschka"
+
+
+async def test_limit_and_nonsense(search: EpisodeSearch, catalogue: list[StoredEpisode]) -> None:
+    assert len(await search.autocomplete("e", limit=25)) == 25
+    assert len(await search.autocomplete("e", limit=2)) == 2
+    assert await search.autocomplete("e", limit=0) == []
+    assert await search.autocomplete("qwzxvqwzxv") == []
+    assert await search.autocomplete('"*()') != []  # no word typed: the latest episodes
