@@ -27,6 +27,17 @@ async def _two_episodes(episodes: EpisodeRepository) -> list[int]:
     return [episode.id for episode in result.new]
 
 
+async def _queue_two(
+    outbox: AnnouncementRepository, guilds: GuildSettingsRepository, episodes: EpisodeRepository
+) -> list[int]:
+    """A configured server with two episodes queued for it; returns the episode ids, oldest first."""
+    await guilds.update(GUILD, now=NOW, announce_channel_id=CHANNEL)
+    ids = await _two_episodes(episodes)
+    planned = [PlannedAnnouncement(GUILD, CHANNEL, episode_id, "full") for episode_id in ids]
+    await outbox.enqueue(planned, now=NOW)
+    return ids
+
+
 async def test_the_same_server_and_episode_is_queued_once(
     outbox: AnnouncementRepository, guilds: GuildSettingsRepository, episodes: EpisodeRepository
 ) -> None:
@@ -41,15 +52,7 @@ async def test_the_same_server_and_episode_is_queued_once(
 async def test_due_skips_paused_servers_and_waits_for_retry_time(
     outbox: AnnouncementRepository, guilds: GuildSettingsRepository, episodes: EpisodeRepository
 ) -> None:
-    await guilds.update(GUILD, now=NOW, announce_channel_id=CHANNEL)
-    first, second = await _two_episodes(episodes)
-    await outbox.enqueue(
-        [
-            PlannedAnnouncement(GUILD, CHANNEL, first, "full"),
-            PlannedAnnouncement(GUILD, CHANNEL, second, "full"),
-        ],
-        now=NOW,
-    )
+    _, second = await _queue_two(outbox, guilds, episodes)
     due = await outbox.due(NOW)
     await outbox.mark_retry([due[0].id], error="HTTP 500", next_attempt_at=NOW + timedelta(minutes=1))
     assert [a.episode_id for a in await outbox.due(NOW)] == [second]
@@ -63,15 +66,7 @@ async def test_due_skips_paused_servers_and_waits_for_retry_time(
 async def test_giving_up_marks_failed_and_the_summary_counts_it(
     outbox: AnnouncementRepository, guilds: GuildSettingsRepository, episodes: EpisodeRepository
 ) -> None:
-    await guilds.update(GUILD, now=NOW, announce_channel_id=CHANNEL)
-    first, second = await _two_episodes(episodes)
-    await outbox.enqueue(
-        [
-            PlannedAnnouncement(GUILD, CHANNEL, first, "full"),
-            PlannedAnnouncement(GUILD, CHANNEL, second, "full"),
-        ],
-        now=NOW,
-    )
+    await _queue_two(outbox, guilds, episodes)
     due = await outbox.due(NOW)
     await outbox.mark_sent([due[0].id], message_id=5, thread_id=None, now=NOW)
     await outbox.mark_retry([due[1].id], error="HTTP 503: gave up", next_attempt_at=None)
