@@ -14,6 +14,7 @@ import pytest
 
 from bot.app import GENERIC_ERROR_MESSAGE, BotOptions
 from bot.config import Settings
+from bot.runner import sync_commands_once
 from bot.testing import DiscordEmulator
 from bot.testing.feed_server import FeedServer
 from tests.e2e.conftest import StartBot
@@ -163,3 +164,16 @@ async def test_the_scheduler_polls_the_feed_shortly_after_start(
     assert job.trigger.interval == timedelta(seconds=600)
     assert job.coalesce
     assert job.max_instances == 1
+
+
+async def test_python_m_bot_sync_registers_the_commands_and_exits(
+    discord: DiscordEmulator, settings: Settings
+) -> None:
+    discord.add_guild("Data Science at Home")
+    await sync_commands_once(settings)
+    await sync_commands_once(settings)  # forced: syncs even though nothing changed
+    assert len(discord.requests_to("PUT", f"/applications/{discord.application_id}/commands")) == 2
+    assert {"episode", "config", "suggest", "suggestions", "about", "ping"} <= {
+        command["name"] for command in discord.synced_commands()
+    }
+    assert discord.identify_count == 0  # HTTP only: it never connected to the gateway
