@@ -19,7 +19,8 @@ from bot.db.suggestions import NewSuggestion, Suggestion, SuggestionRepository
 from bot.errors import UserFacingError
 from bot.feed.guests import guests_in_title
 from bot.models import StoredEpisode
-from bot.search import EpisodeSearch, fold, rebroadcast_key
+from bot.search import EpisodeSearch
+from bot.search.text import fold, rebroadcast_key
 
 log = logging.getLogger(__name__)
 

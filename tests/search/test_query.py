@@ -2,17 +2,8 @@
 
 import pytest
 
-from bot.search import (
-    Term,
-    Vocabulary,
-    coverage_steps,
-    episode_number_in,
-    fold,
-    index_form,
-    parse_query,
-    rebroadcast_key,
-    spelling_variants,
-)
+from bot.search.query import Term, Vocabulary, coverage_steps, parse_query
+from bot.search.text import episode_number_in, fold, index_form, rebroadcast_key, spelling_variants
 
 VOCABULARY = Vocabulary(
     {

@@ -1,0 +1,358 @@
+"""The search engine: an in-memory view of the catalogue, ranking through FTS5, rebroadcasts folded."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import heapq
+import itertools
+import logging
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.db import EpisodeRepository
+from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, SearchIndex
+from bot.models import StoredEpisode
+from bot.search.query import CoverageStep, Term, Vocabulary, _quote, coverage_steps, parse_query
+from bot.search.text import (
+    _WORD,
+    MAX_QUERY_CHARS,
+    _display_title,
+    episode_number_in,
+    fold,
+    rebroadcast_key,
+    spelling_variants,
+)
+
+log = logging.getLogger(__name__)
+
+RANK_WINDOW = 1500  # see SearchIndex.ranked
+COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left out
+TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
+SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
+EXACT_SCORE = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One result: an episode, how well it matched, and the rebroadcasts shown as part of it."""
+
+    episode: StoredEpisode
+    score: float  # higher is better
+    rebroadcasts: tuple[StoredEpisode, ...] = ()  # later airings folded into this episode
+
+
+# --- What the engine keeps in memory between catalogue changes ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Titles:
+    """Every title's words, for autocomplete: an inverted index over positions (0 = newest)."""
+
+    entries: tuple[CatalogueEntry, ...]
+    words: tuple[tuple[str, ...], ...]  # per position: folded title words and their other spellings
+    postings: Mapping[str, tuple[int, ...]]
+    sorted_words: tuple[str, ...]
+    postings_before: tuple[int, ...]  # [i]: how many postings the words before sorted_words[i] have
+    openings: tuple[tuple[str, int], ...]  # (title as read, folded; position), sorted
+    by_number: Mapping[int, tuple[int, ...]]
+
+    @classmethod
+    def build(cls, entries: Sequence[CatalogueEntry]) -> _Titles:
+        postings: dict[str, list[int]] = {}
+        words: list[tuple[str, ...]] = []
+        by_number: dict[int, list[int]] = {}
+        for position, entry in enumerate(entries):
+            title_words = _WORD.findall(fold(entry.title))
+            spelled = tuple(dict.fromkeys(itertools.chain(title_words, *map(spelling_variants, title_words))))
+            words.append(spelled)
+            for word in spelled:
+                postings.setdefault(word, []).append(position)
+            if entry.number is not None:
+                by_number.setdefault(entry.number, []).append(position)
+        sorted_words = tuple(sorted(postings))
+        return cls(
+            entries=tuple(entries),
+            words=tuple(words),
+            postings={word: tuple(positions) for word, positions in postings.items()},
+            sorted_words=sorted_words,
+            postings_before=(0, *itertools.accumulate(len(postings[word]) for word in sorted_words)),
+            openings=tuple(
+                sorted((_display_title(entry.title), position) for position, entry in enumerate(entries))
+            ),
+            by_number={number: tuple(positions) for number, positions in by_number.items()},
+        )
+
+    def _word_range(self, prefix: str) -> tuple[int, int]:
+        return (
+            bisect.bisect_left(self.sorted_words, prefix),
+            bisect.bisect_left(self.sorted_words, prefix + "\U0010ffff"),
+        )
+
+    def titles_with(self, prefix: str) -> int:
+        """At most how many titles have a word starting with `prefix` (cheap: no set is built)."""
+        start, end = self._word_range(prefix)
+        return self.postings_before[end] - self.postings_before[start]
+
+    def opening_with(self, text: str, limit: int) -> list[int]:
+        """The newest `limit` positions whose title, as read, starts with `text`."""
+        start = bisect.bisect_left(self.openings, (text,))
+        end = bisect.bisect_left(self.openings, (text + "\U0010ffff",))
+        return heapq.nsmallest(limit, (position for _, position in self.openings[start:end]))
+
+    def matching(self, words: Sequence[str]) -> Iterator[int]:
+        """Positions, newest first, whose title has for every typed word a word starting with it."""
+        ordered = sorted(words, key=self.titles_with)
+        if self.titles_with(ordered[0]) * 4 > len(self.entries):
+            # Every word is common: walking titles newest first finds enough almost at once.
+            candidates: Iterable[int] = range(len(self.entries))
+        else:
+            start, end = self._word_range(ordered[0])
+            found: set[int] = set()
+            for word in self.sorted_words[start:end]:
+                found.update(self.postings[word])
+            candidates, ordered = sorted(found), ordered[1:]
+        for position in candidates:
+            title_words = self.words[position]
+            if all(any(word.startswith(typed) for word in title_words) for typed in ordered):
+                yield position
+
+    def corrected(self, word: str) -> str | None:
+        """The title word closest to a misspelled one, or None."""
+        if len(word) < 4:
+            return None
+        found = process.extractOne(word, self.sorted_words, scorer=OSA.distance, score_cutoff=1)
+        return None if found is None else found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    generation: int
+    vocabulary: Vocabulary
+    titles: _Titles
+    original_of: Mapping[int, int]  # rebroadcast id -> original id
+    rebroadcasts_of: Mapping[int, tuple[int, ...]]  # original id -> its rebroadcasts, oldest first
+
+    def canonical(self, episode_id: int) -> int:
+        return self.original_of.get(episode_id, episode_id)
+
+
+def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, int]) -> dict[int, int]:
+    """Rebroadcast id -> original id, by title (minus markers and numbers), else by identical notes."""
+    earliest_original: dict[str, CatalogueEntry] = {}
+    for entry in entries:  # newest first: the earliest original is written last and wins
+        if not entry.rebroadcast:
+            earliest_original[rebroadcast_key(entry.title)] = entry
+    originals: dict[int, int] = {}
+    for entry in entries:
+        if entry.rebroadcast:
+            original = earliest_original.get(rebroadcast_key(entry.title))
+            if original is not None:
+                originals[entry.id] = original.id
+            elif entry.id in by_description:
+                originals[entry.id] = by_description[entry.id]
+    return originals
+
+
+def _numbered_hits(
+    snapshot: _Snapshot, numbered: list[StoredEpisode], limit: int, include_rebroadcasts: bool
+) -> list[SearchHit]:
+    # The listener asked for this number: show it even when it is a rebroadcast, folding a
+    # rebroadcast only into an original that carries the same number.
+    present = {episode.id for episode in numbered}
+    hits: list[SearchHit] = []
+    for episode in numbered:
+        original = snapshot.original_of.get(episode.id)
+        if include_rebroadcasts or original not in present:
+            rebroadcasts = tuple(
+                other
+                for other in numbered
+                if not include_rebroadcasts and snapshot.original_of.get(other.id) == episode.id
+            )
+            hits.append(SearchHit(episode, EXACT_SCORE, rebroadcasts))
+    return hits[:limit]
+
+
+# --- The engine ------------------------------------------------------------------------------------
+
+
+class EpisodeSearch:
+    """The one search function behind the slash commands and `python -m bot search`."""
+
+    def __init__(self, episodes: EpisodeRepository) -> None:
+        self._episodes = episodes
+        self._index = SearchIndex(episodes.database)
+        self._snapshot: _Snapshot | None = None
+        self._refresh_lock = asyncio.Lock()
+
+    async def search(
+        self, query: str, *, limit: int = 10, include_rebroadcasts: bool = False
+    ) -> list[SearchHit]:
+        """The best episodes for `query`, at most `limit`; each rebroadcast folded into its original
+        unless `include_rebroadcasts`. Never raises on what a user typed.
+        """
+        if limit <= 0:
+            return []
+        snapshot = await self._current()
+        number = episode_number_in(query)
+        if number is not None:
+            numbered = await self._episodes.by_number(number)
+            if numbered:
+                return _numbered_hits(snapshot, numbered, limit, include_rebroadcasts)
+        terms = await self._terms(query, snapshot.vocabulary, len(snapshot.titles.entries))
+        if not terms:
+            return []
+        ranked: dict[int, float] = {}  # episode id -> score
+        groups: set[int] = set()
+        # Episodes carrying more of the query's weight first, bm25 ordering each band; every term
+        # in the title or the guests comes before everything (a cheap step: an AND of rare words).
+        steps = coverage_steps(terms, len(snapshot.titles.entries))
+        if steps[0].band == 1.0:
+            first = steps[0]
+            steps.insert(
+                0, CoverageStep(1.0 + TITLE_BONUS, f"{TITLE_OR_GUESTS}({first.expression})", first.most)
+            )
+        for step in steps:
+            # Ranking every match of a common word would be slow; few matches need no window.
+            window = RANK_WINDOW if step.most > RANK_WINDOW else None
+            while len(groups) < limit:
+                batch = await self._index.ranked(
+                    step.expression, limit=limit + 5, window=window, exclude=list(ranked)
+                )
+                for episode_id, bm25 in batch:
+                    # bm25 is negative, lower better: x / (1 + x) keeps each step inside its own band.
+                    ranked[episode_id] = step.band + 0.1 * -bm25 / (1.0 - bm25)
+                    groups.add(snapshot.canonical(episode_id))
+                if len(batch) < limit + 5:
+                    break
+            if len(groups) >= limit:
+                break
+        return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
+
+    async def _terms(self, query: str, vocabulary: Vocabulary, episodes: int) -> list[Term]:
+        """The query's terms, each weighed by how many episodes it really matches, none matching none."""
+        terms = parse_query(query, vocabulary)
+        unsure = [term.source for term in terms if term.documents == 0]
+        if unsure:
+            # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
+            stemmed = await self._index.match_counts([_quote(tuple(word.split())) for word in unsure])
+            terms = parse_query(query, vocabulary, dict(zip(unsure, stemmed, strict=True)))
+        if len(terms) == 1:
+            # Nothing to weigh against: skip counting, and rank it as if it matched everything
+            # (in the window), since a lone common word may well match thousands of episodes.
+            return [replace(terms[0], documents=episodes)]
+        counts = await self._index.match_counts([term.fts() for term in terms])
+        # A word found nowhere would only hide the episodes the other words find; one found almost
+        # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
+        counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
+        if not counted:
+            return []
+        rarest = min(counted, key=lambda term: term.documents)
+        return [term for term in counted if term is rarest or term.documents <= COMMON_FRACTION * episodes]
+
+    async def autocomplete(
+        self, prefix: str, *, limit: int = 25, include_rebroadcasts: bool = False
+    ) -> list[SearchHit]:
+        """Titles matching what has been typed so far (every word as a prefix), newest first, titles
+        that start with the text ahead; an episode number first. Empty text: the latest episodes.
+        """
+        if limit <= 0:
+            return []
+        snapshot = await self._current()
+        titles = snapshot.titles
+        words = _WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
+        # Nothing typed: the latest episodes, a rebroadcast of an older one left to its original's date.
+        positions: Iterable[int] = (
+            position
+            for position, entry in enumerate(titles.entries)
+            if include_rebroadcasts or entry.id not in snapshot.original_of
+        )
+        if words:
+            if not all(titles.titles_with(word) for word in words):
+                # A word no title has: its closest title word, or else leave it out.
+                fixed = [word if titles.titles_with(word) else titles.corrected(word) for word in words]
+                words = [word for word in fixed if word is not None]
+                if not words:
+                    return []
+            number = episode_number_in(prefix)
+            positions = itertools.chain(
+                titles.by_number.get(number, ()) if number is not None else (),
+                titles.opening_with(" ".join(words), 2 * limit),
+                titles.matching(words),
+            )
+        ids: list[int] = []
+        seen: set[int] = set()
+        for position in positions:
+            entry = titles.entries[position]
+            key = entry.id if include_rebroadcasts else snapshot.canonical(entry.id)
+            if key not in seen:
+                seen.add(key)
+                ids.append(key)
+                if len(ids) == limit:
+                    break
+        found = await self._index.episodes(ids)
+        return [
+            SearchHit(found[episode_id], float(limit - rank))
+            for rank, episode_id in enumerate(ids)
+            if episode_id in found
+        ]
+
+    async def _arrange(
+        self, snapshot: _Snapshot, ranked: Mapping[int, float], limit: int, include_rebroadcasts: bool
+    ) -> list[SearchHit]:
+        """One hit per episode, originals in place of their rebroadcasts; best first."""
+        best: dict[int, float] = {}
+        for episode_id, score in ranked.items():
+            group = snapshot.canonical(episode_id)
+            best[group] = max(best.get(group, score), score)
+        order = sorted(best, key=lambda group: -best[group])[:limit]
+        members = {group: (group, *snapshot.rebroadcasts_of.get(group, ())) for group in order}
+        wanted = [member for group in order for member in members[group]]
+        found = await self._index.episodes(wanted)
+        hits: list[SearchHit] = []
+        for group in order:
+            episodes = [found[member] for member in members[group] if member in found]
+            if not episodes:  # deleted since the snapshot was taken
+                continue
+            if include_rebroadcasts:
+                hits.extend(SearchHit(episode, best[group]) for episode in episodes)
+            else:
+                hits.append(SearchHit(episodes[0], best[group], tuple(episodes[1:])))
+        return hits[:limit]
+
+    async def _current(self) -> _Snapshot:
+        """The in-memory view of the catalogue, rebuilt when the catalogue changed."""
+        generation = await self._index.generation()
+        if self._snapshot is not None and self._snapshot.generation == generation:
+            return self._snapshot
+        async with self._refresh_lock:
+            if self._snapshot is not None and self._snapshot.generation == await self._index.generation():
+                return self._snapshot
+            await self._index.fill_missing_guests()
+            writing = self._index.writing()
+            generation = await self._index.generation()
+            entries = await self._index.catalogue()
+            original_of = _originals(
+                entries, await self._index.originals_by_description(SAME_NOTES_MIN_CHARS)
+            )
+            rebroadcasts_of: dict[int, list[int]] = {}
+            for entry in reversed(entries):  # oldest first
+                if entry.id in original_of:
+                    rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
+            snapshot = _Snapshot(
+                generation=generation,
+                vocabulary=Vocabulary(await self._index.vocabulary(), await self._index.stems()),
+                titles=_Titles.build(entries),
+                original_of=original_of,
+                rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
+            )
+            # Another coroutine's open transaction shows its rows before they are committed; were it
+            # rolled back, a cached copy would keep them under a generation number used again later.
+            if not (writing or self._index.writing()):
+                self._snapshot = snapshot
+            log.debug("Search caches rebuilt at generation %d: %d episodes", generation, len(entries))
+            return snapshot
