@@ -30,26 +30,12 @@ from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.errors import UserFacingError
+from cogs._checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 
 FORCED_POLL_GAP = timedelta(seconds=60)
 AnnounceChannel = discord.TextChannel | discord.ForumChannel
-
-
-def _require_manage_guild(interaction: discord.Interaction[PodcastBot]) -> bool:
-    """The runtime check behind default_permissions: a server can override who sees /config in its
-    integration settings, but only Manage Server (or Administrator) may change anything."""
-    permissions = interaction.permissions
-    if permissions.manage_guild or permissions.administrator:
-        return True
-    raise app_commands.MissingPermissions(["manage_guild"])
-
-
-def _guild(interaction: discord.Interaction[PodcastBot]) -> discord.Guild:
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild
 
 
 def _bot_member(guild: discord.Guild) -> discord.Member:
@@ -99,13 +85,14 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[PodcastBot]) -> bool:  # type: ignore[override]
-        _guild(interaction)
-        return _require_manage_guild(interaction)
+        guild_of(interaction)
+        require_manage_guild(interaction)
+        return True
 
     async def _change(
         self, interaction: discord.Interaction[PodcastBot], setting: str, shown: str | None, **changes: object
     ) -> GuildSettings:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         before = await self._guilds.get(guild.id)
         after = await self._guilds.update(guild.id, now=utc_now(), **changes)
         old = _shown_setting(before, setting)
@@ -136,7 +123,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         channel: AnnounceChannel,
         announce_latest: bool = False,
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
         missing = _missing_in(channel, _bot_member(guild), settings.threads_enabled)
         if missing:
@@ -168,7 +155,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
 
     @role.command(name="set", description="Ping this role with each announcement")
     async def role_set(self, interaction: discord.Interaction[PodcastBot], role: discord.Role) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         if role.is_default():
             raise UserFacingError("@everyone can't be the ping role: create a role such as @New Episodes.")
         if role.managed:
@@ -209,7 +196,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
 
     @template.command(name="preview", description="See how the newest episode would be announced")
     async def template_preview(self, interaction: discord.Interaction[PodcastBot]) -> None:
-        settings = await self._guilds.get(_guild(interaction).id)
+        settings = await self._guilds.get(guild_of(interaction).id)
         await self._send_preview(interaction, settings, "Preview (only you can see this; nobody was pinged):")
 
     @template.command(name="reset", description="Go back to the default announcement text")
@@ -240,7 +227,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
 
     @app_commands.command(name="threads", description="Open a discussion thread on each announcement")
     async def threads(self, interaction: discord.Interaction[PodcastBot], enabled: bool) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
         channel = guild.get_channel(settings.announce_channel_id or 0)
         if enabled and isinstance(channel, discord.TextChannel):
@@ -260,7 +247,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         name="notify-button", description="Add a 'Notify me' button that gives the ping role"
     )
     async def notify_button(self, interaction: discord.Interaction[PodcastBot], enabled: bool) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
         if enabled:
             role = guild.get_role(settings.ping_role_id or 0)
@@ -284,7 +271,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         name="announce-latest", description="Announce the newest episode now (to test the set-up)"
     )
     async def announce_latest(self, interaction: discord.Interaction[PodcastBot]) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
         if settings.announce_channel_id is None:
             raise UserFacingError("Choose a channel first with /config channel set.")
@@ -322,7 +309,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         name="status", description="Feed health, this server's settings and its announcements"
     )
     async def status(self, interaction: discord.Interaction[PodcastBot]) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
         feed = await self._feeds.get(self._feed_url)
         outbox = await self._outbox.summary(guild.id)
@@ -351,7 +338,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
 
     @app_commands.command(name="history", description="Who changed which setting, and when")
     async def history(self, interaction: discord.Interaction[PodcastBot]) -> None:
-        changes = await self._history.recent(_guild(interaction).id)
+        changes = await self._history.recent(guild_of(interaction).id)
         if not changes:
             await interaction.response.send_message("No setting has been changed yet.", ephemeral=True)
             return

@@ -43,6 +43,7 @@ from bot.db.announcements import Announcement
 from bot.db.suggestions import Suggestion, SuggestionRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
+from cogs._checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +56,6 @@ class Published:
 
     message: discord.Message | None
     problem: str | None
-
-
-def _guild(interaction: discord.Interaction[Any]) -> discord.Guild:
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild
-
-
-def _require_manage_guild(interaction: discord.Interaction[Any]) -> None:
-    """default_permissions cannot hide one subcommand of a group listeners also use (Discord applies
-    it to whole top-level commands), so this runtime check is what protects moderation."""
-    permissions = interaction.permissions
-    if not (permissions.manage_guild or permissions.administrator):
-        raise app_commands.MissingPermissions(["manage_guild"])
 
 
 def rate_limit_message(error: RateLimited) -> str:
@@ -108,7 +95,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         topic: app_commands.Range[str, TOPIC_MIN_CHARS, TOPIC_MAX_CHARS],
         details: app_commands.Range[str, 1, DETAILS_MAX_CHARS] | None = None,
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         draft = self._service.draft(guild.id, interaction.user.id, topic, details)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -136,7 +123,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
                 content=rate_limit_message(error), view=None, allowed_mentions=NO_MENTIONS
             )
             return
-        content, embed = _posted_reply(suggestion, await self._publish(_guild(interaction), suggestion))
+        content, embed = _posted_reply(suggestion, await self._publish(guild_of(interaction), suggestion))
         await interaction.edit_original_response(
             content=content, embeds=[] if embed is None else [embed], view=None, allowed_mentions=NO_MENTIONS
         )
@@ -192,7 +179,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     async def vote_clicked(
         self, interaction: discord.Interaction[Any], number: int, action: VoteAction
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         try:
             if action == "up":
                 outcome = await self._service.vote(guild.id, number, interaction.user.id)
@@ -239,7 +226,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     async def top(
         self, interaction: discord.Interaction[PodcastBot], period: Literal["week", "month", "all"] = "all"
     ) -> None:
-        found = await self._service.top(_guild(interaction).id, period)
+        found = await self._service.top(guild_of(interaction).id, period)
         if not found:
             raise UserFacingError("No open suggestions yet: be the first with /suggest.")
         since = {"week": "this week", "month": "this month", "all": "ever"}[period]
@@ -252,7 +239,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
 
     @suggestions.command(name="mine", description="Your suggestions in this server and how they are doing")
     async def mine(self, interaction: discord.Interaction[PodcastBot]) -> None:
-        found = await self._service.mine(_guild(interaction).id, interaction.user.id)
+        found = await self._service.mine(guild_of(interaction).id, interaction.user.id)
         if not found:
             raise UserFacingError("You have not suggested anything here yet: try /suggest.")
         embed = discord.Embed(
@@ -268,8 +255,8 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     async def channel_set(
         self, interaction: discord.Interaction[PodcastBot], channel: discord.TextChannel
     ) -> None:
-        _require_manage_guild(interaction)
-        guild = _guild(interaction)
+        require_manage_guild(interaction)
+        guild = guild_of(interaction)
         missing = _missing_in(channel)
         if missing:
             raise UserFacingError(
@@ -285,8 +272,8 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
 
     @channel.command(name="clear", description="Stop posting suggestion cards (moderators)")
     async def channel_clear(self, interaction: discord.Interaction[PodcastBot]) -> None:
-        _require_manage_guild(interaction)
-        await self._service.set_channel(_guild(interaction).id, None)
+        require_manage_guild(interaction)
+        await self._service.set_channel(guild_of(interaction).id, None)
         await interaction.response.send_message(
             "Suggestion cards are off: new suggestions are shown only to their author until you set a "
             "channel again with /suggestions channel set.",
@@ -309,8 +296,8 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         reason: app_commands.Range[str, 1, REASON_MAX_CHARS] | None = None,
         episode: app_commands.Range[int, 1, 100_000] | None = None,
     ) -> None:
-        _require_manage_guild(interaction)
-        guild = _guild(interaction)
+        require_manage_guild(interaction)
+        guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self._service.mark(guild.id, number, status, reason=reason, episode_number=episode)
         suggestion = outcome.suggestion
