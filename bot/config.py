@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 DEFAULT_FEED_URL = "https://datascienceathome.com/feed/podcast/"
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
@@ -36,8 +36,10 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `environ` (default: the process environment after loading `.env`)."""
         if environ is None:
-            # The one load_dotenv() call; real environment variables win over `.env`.
-            load_dotenv(override=False)
+            # The one load_dotenv() call: `.env` in the working directory (scripts/bot runs from the
+            # repository root), never one found by walking up from the installed package.
+            # Real environment variables win over it.
+            load_dotenv(find_dotenv(usecwd=True), override=False)
             environ = os.environ
 
         def get(name: str) -> str | None:

@@ -61,3 +61,17 @@ def test_missing_token_is_reported_only_when_needed() -> None:
     settings = Settings.from_env({})
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         settings.require_token()
+
+
+def test_dotenv_in_the_working_directory_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("FEED_URL=http://127.0.0.1:9/feed.xml\nLOG_LEVEL=WARNING\n")
+    monkeypatch.chdir(tmp_path)
+    # Set, then unset: monkeypatch then also removes what load_dotenv puts in os.environ.
+    monkeypatch.setenv("FEED_URL", "unset below")
+    monkeypatch.delenv("FEED_URL")
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    settings = Settings.from_env()
+    assert settings.feed_url == "http://127.0.0.1:9/feed.xml"
+    assert settings.log_level == "ERROR"
