@@ -177,3 +177,28 @@ async def test_python_m_bot_sync_registers_the_commands_and_exits(
         command["name"] for command in discord.synced_commands()
     }
     assert discord.identify_count == 0  # HTTP only: it never connected to the gateway
+
+
+@pytest.mark.timeout(60)
+async def test_a_rejected_token_stops_python_m_bot_run_with_one_clear_line(
+    discord: DiscordEmulator, settings: Settings, tmp_path: Path
+) -> None:
+    environment = {
+        **os.environ,
+        "DISCORD_TOKEN": "not-the-token",
+        "DISCORD_API_BASE": discord.api_base,
+        "FEED_URL": settings.feed_url,
+        "DATABASE_PATH": str(tmp_path / "run.sqlite3"),
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=environment, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    last_line = stderr.decode().strip().splitlines()[-1]
+    assert (
+        last_line
+        == "error: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal"
+    )
+    assert "not-the-token" not in stderr.decode()
