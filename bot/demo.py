@@ -1,5 +1,6 @@
 """`python -m bot demo`: the real bot against the Discord emulator and a local feed, no token, no
-internet. Plays a short scene and prints what the people on the server would see."""
+internet. Plays a short scene (set-up, two new episodes, searches, a discussion, a suggestion and
+a vote) and prints what the people on the server would see."""
 
 from __future__ import annotations
 
@@ -113,8 +114,10 @@ async def run_demo(out: Print = print) -> None:
     async with DiscordEmulator() as discord, FeedServer(demo_feed("feed-previous.xml")) as feed:
         guild = discord.add_guild("Data Science at Home")
         episodes_channel = discord.add_channel(guild, "new-episodes")
+        suggestions_channel = discord.add_channel(guild, "suggestions")
         moderator = discord.add_member(guild, "francesco", permissions=Permission.MANAGE_GUILD)
         listener = discord.add_member(guild, "ada")
+        other_listener = discord.add_member(guild, "grace")
         role = discord.add_role(guild, "New Episodes", mentionable=True)
         transcript = Transcript(discord.state, out)
 
@@ -136,6 +139,7 @@ async def run_demo(out: Print = print) -> None:
                 await run(moderator, "config channel set", channel=episodes_channel)
                 await run(moderator, "config role set", role=role)
                 await run(moderator, "config threads", enabled=True)
+                await run(moderator, "suggestions channel set", channel=suggestions_channel)
 
                 transcript.scene("The podcast publishes two episodes; the bot polls the feed")
                 feed.publish(demo_feed("feed.xml"))
@@ -148,7 +152,21 @@ async def run_demo(out: Print = print) -> None:
                 transcript.scene("A listener looks for episodes")
                 await run(listener, "episode search", query="raschka")
                 await run(listener, "episode random")
+                await run(listener, "episode discuss", n=7)
                 await run(listener, "about")
+
+                transcript.scene("Listeners propose the next episode")
+                await run(listener, "suggest", topic="Federated learning and privacy on phones")
+                card = discord.messages(suggestions_channel)[-1]
+                transcript.message(card, channel=suggestions_channel)
+                upvote = next(
+                    button["custom_id"]
+                    for row in card["components"]
+                    for button in row["components"]
+                    if button.get("label", "").startswith("Upvote")
+                )
+                out(f"#suggestions  {other_listener.name} clicks [Upvote]")
+                transcript.reply(await discord.click(other_listener, card, upvote))
 
                 transcript.scene("The moderator checks on the bot")
                 await run(moderator, "config status")

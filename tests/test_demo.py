@@ -21,4 +21,7 @@ def test_demo_plays_the_scene_and_prints_what_discord_users_see(
     assert "🧵 discussion thread: The dark side of AI: recommend and manipulate (Ep. 90)" in out
     assert "Episode 7: 30 min with data scientist Sebastian Raschka" in out
     assert "/episode random" in out
+    assert "I opened a discussion thread for **Episode 7" in out
+    assert "Federated learning and privacy on phones" in out
+    assert "Votes: 2" in out
     assert "That was the real bot" in out
