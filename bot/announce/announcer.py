@@ -184,6 +184,10 @@ class Announcer:
     async def _deliver_guild(self, guild_id: int, announcements: list[Announcement]) -> None:
         async with self._concurrency:
             settings = await self._guilds.get(guild_id)
+            if settings.announce_channel_id is None:
+                # The moderators turned announcements off: what was still queued is not sent later.
+                await self._outbox.fail_pending(guild_id, "announcements were turned off in this server")
+                return
             digest = [a for a in announcements if a.kind == "digest"]
             batches: list[list[Announcement]] = ([digest] if digest else []) + [
                 [a] for a in announcements if a.kind == "full"
@@ -195,13 +199,13 @@ class Announcer:
                     await self._schedule_retry(batch, str(error))
                     return  # later episodes wait: a server sees its announcements in order
                 except discord.Forbidden as error:
-                    await self._pause(settings, batch[0].channel_id, error)
+                    await self._pause(settings, settings.announce_channel_id, error)
                     return
                 except _Unusable as error:
                     await self._guilds.pause(guild_id, str(error), now=self.clock())
                     return
                 except discord.NotFound as error:
-                    await self._channel_gone(settings, batch[0].channel_id, error)
+                    await self._channel_gone(settings, settings.announce_channel_id, error)
                     return
                 except discord.HTTPException as error:
                     # A 4xx other than 403/404: retrying the same request cannot help.
@@ -223,7 +227,11 @@ class Announcer:
             return
         await self._outbox.record_attempt(ids)
         try:
-            channel = await self._resolve_channel(first.channel_id)
+            # The server's current channel: a moderator may have moved announcements since this
+            # one was planned (for instance to fix a pause).
+            channel_id = settings.announce_channel_id
+            assert channel_id is not None
+            channel = await self._resolve_channel(channel_id)
             if first.kind == "digest" and isinstance(channel, discord.abc.Messageable):
                 message = await channel.send(
                     embed=digest_embed(episodes),
@@ -235,7 +243,9 @@ class Announcer:
                 message_id, thread_id = await self._send_episode(channel, settings, first, episodes[0])
         except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as error:
             raise _Retry(_short(error)) from error
-        await self._outbox.mark_sent(ids, message_id=message_id, thread_id=thread_id, now=self.clock())
+        await self._outbox.mark_sent(
+            ids, message_id=message_id, thread_id=thread_id, now=self.clock(), channel_id=channel_id
+        )
         log.info("Announced episodes %s in server %s", [a.episode_id for a in batch], first.guild_id)
         if first.kind == "full":
             await self._run_announced_hooks(first.id, episodes[0])

@@ -86,22 +86,31 @@ class AnnouncementRepository:
             return connection.total_changes - before
 
     async def due(self, now: datetime) -> list[Announcement]:
-        """Pending announcements whose time has come, for servers that are not paused or gone,
-        in the order they must appear: per server, oldest episode first."""
+        """Pending announcements that may go now, for servers that are not paused or gone, in the
+        order they must appear: per server, oldest episode first, and none after one that is
+        still waiting for its retry (a server never sees episode 90 before episode 89)."""
         async with self._db.connection.execute(
             """
             SELECT announcements.* FROM announcements
             JOIN guild_settings USING (guild_id)
             JOIN episodes ON episodes.id = announcements.episode_id
             WHERE announcements.status = 'pending'
-              AND (announcements.next_attempt_at IS NULL OR announcements.next_attempt_at <= ?)
               AND guild_settings.paused_reason IS NULL AND guild_settings.left_at IS NULL
             ORDER BY announcements.guild_id, coalesce(episodes.published_at, episodes.first_seen_at),
                      episodes.id
-            """,
-            (to_db(now),),
+            """
         ) as cursor:
-            return [_announcement(row) for row in await cursor.fetchall()]
+            pending = [_announcement(row) for row in await cursor.fetchall()]
+        due: list[Announcement] = []
+        waiting: set[int] = set()
+        for announcement in pending:
+            if announcement.guild_id in waiting:
+                continue
+            if announcement.next_attempt_at is not None and announcement.next_attempt_at > now:
+                waiting.add(announcement.guild_id)
+                continue
+            due.append(announcement)
+        return due
 
     async def get(self, announcement_id: int) -> Announcement | None:
         async with self._db.connection.execute(
@@ -125,17 +134,25 @@ class AnnouncementRepository:
             )
 
     async def mark_sent(
-        self, ids: Sequence[int], *, message_id: int, thread_id: int | None, now: datetime
+        self,
+        ids: Sequence[int],
+        *,
+        message_id: int,
+        thread_id: int | None,
+        now: datetime,
+        channel_id: int | None = None,
     ) -> None:
+        """Record delivery; `channel_id`, when given, is where it went (the server's channel may
+        have changed since the announcement was planned)."""
         async with self._db.transaction() as connection:
             await connection.executemany(
                 """
                 UPDATE announcements
                 SET status = 'sent', message_id = ?, thread_id = ?, sent_at = ?, last_error = NULL,
-                    next_attempt_at = NULL
+                    next_attempt_at = NULL, channel_id = coalesce(?, channel_id)
                 WHERE id = ?
                 """,
-                [(message_id, thread_id, to_db(now), i) for i in ids],
+                [(message_id, thread_id, to_db(now), channel_id, i) for i in ids],
             )
 
     async def mark_retry(self, ids: Sequence[int], *, error: str, next_attempt_at: datetime | None) -> None:

@@ -49,14 +49,14 @@ async def test_the_same_server_and_episode_is_queued_once(
     assert len(await outbox.due(NOW)) == 1
 
 
-async def test_due_skips_paused_servers_and_waits_for_retry_time(
+async def test_due_keeps_each_server_in_order_behind_a_retry_and_skips_paused_servers(
     outbox: AnnouncementRepository, guilds: GuildSettingsRepository, episodes: EpisodeRepository
 ) -> None:
-    _, second = await _queue_two(outbox, guilds, episodes)
+    first, second = await _queue_two(outbox, guilds, episodes)
     due = await outbox.due(NOW)
     await outbox.mark_retry([due[0].id], error="HTTP 500", next_attempt_at=NOW + timedelta(minutes=1))
-    assert [a.episode_id for a in await outbox.due(NOW)] == [second]
-    assert len(await outbox.due(NOW + timedelta(minutes=2))) == 2
+    assert await outbox.due(NOW) == []  # the second waits behind the first's retry
+    assert [a.episode_id for a in await outbox.due(NOW + timedelta(minutes=2))] == [first, second]
     await guilds.pause(GUILD, "missing permissions", now=NOW)
     assert await outbox.due(NOW + timedelta(minutes=2)) == []
     await guilds.resume(GUILD)

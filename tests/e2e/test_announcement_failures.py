@@ -186,3 +186,56 @@ async def test_an_edited_episode_is_updated_and_not_announced_again(
     assert edited is not None
     assert edited.title == "The dark side of AI, part 2 (Ep. 90)"
     assert edited.description == "Fixed show notes."
+
+
+async def test_a_retry_keeps_the_server_s_announcements_in_order(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await configure(discord, server, role=False)
+        feed_host.publish(FEED)
+        discord.fail_next("POST", messages_path(server), status=503)
+        await bot.announcer.poll()  # episode 89 fails and waits for its retry...
+        await bot.announcer.deliver_due()  # ...and episode 90 waits behind it
+        assert discord.messages(server.episodes_channel) == []
+        advance(bot, timedelta(minutes=1))
+        await bot.announcer.deliver_due()
+    titles = [message["embeds"][0]["title"] for message in discord.messages(server.episodes_channel)]
+    assert [title.rsplit("(", 1)[1] for title in titles] == ["Ep. 89)", "Ep. 90)"]
+
+
+async def test_moving_announcements_to_another_channel_takes_the_queued_ones_along(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    better = discord.add_channel(server.guild, "episodes")
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.set_bot_channel_permissions(server.episodes_channel, deny=Permission.SEND_MESSAGES)
+        await discord.flush_gateway()
+        await bot.announcer.poll()  # refused: paused
+        await discord.run_command(
+            server.moderator, server.guild.general, "config channel set", channel=better
+        )
+        await bot.announcer.deliver_due()
+    assert discord.messages(server.episodes_channel) == []
+    assert len(discord.messages(better)) == 1
+
+
+async def test_turning_announcements_off_drops_what_was_queued(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.fail_next("POST", messages_path(server), status=503)
+        await bot.announcer.poll()
+        await discord.run_command(server.moderator, server.guild.general, "config channel clear")
+        advance(bot, timedelta(minutes=5))
+        await bot.announcer.deliver_due()
+        await discord.run_command(
+            server.moderator, server.guild.general, "config channel set", channel=server.episodes_channel
+        )
+        await bot.announcer.deliver_due()
+        summary = await bot.services.outbox.summary(server.guild.id)
+    assert discord.messages(server.episodes_channel) == []
+    assert (summary.pending, summary.failed) == (0, 1)
