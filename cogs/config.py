@@ -14,6 +14,7 @@ from bot.announce.announcer import (
     REQUIRED_PERMISSIONS,
     THREAD_PERMISSIONS,
     Announcer,
+    LatestAnnouncement,
     describe_permissions,
 )
 from bot.announce.render import (
@@ -136,12 +137,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         await self._change(interaction, "channel", channel.mention, announce_channel_id=channel.id)
         message = f"New episodes will be announced in {channel.mention}."
         if announce_latest:
-            sent = await self._announcer.announce_latest(guild.id)
-            message += (
-                " I announced the newest episode there."
-                if sent and sent.status == "sent"
-                else " I could not announce the newest episode yet: see /config status."
-            )
+            message += " " + _latest_message(await self._announcer.announce_latest(guild.id))
         await interaction.followup.send(message, ephemeral=True)
 
     @channel.command(name="clear", description="Stop announcing new episodes in this server")
@@ -276,16 +272,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         if settings.announce_channel_id is None:
             raise UserFacingError("Choose a channel first with /config channel set.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        sent = await self._announcer.announce_latest(guild.id)
-        if sent is None:
-            message = "There is no episode to announce yet: the feed has not been fetched."
-        elif sent.status == "sent" and sent.sent_at and sent.sent_at < utc_now() - timedelta(seconds=30):
-            message = f"The newest episode was already announced here: <#{sent.channel_id}>."
-        elif sent.status == "sent":
-            message = f"Announced the newest episode in <#{sent.channel_id}>."
-        else:
-            message = f"Not announced yet ({sent.last_error or 'queued'}): see /config status."
-        await interaction.followup.send(message, ephemeral=True)
+        latest = await self._announcer.announce_latest(guild.id)
+        await interaction.followup.send(_latest_message(latest), ephemeral=True)
 
     @app_commands.command(name="poll-now", description="Check the feed for new episodes right away")
     async def poll_now(self, interaction: discord.Interaction[PodcastBot]) -> None:
@@ -352,6 +340,17 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         await interaction.response.send_message(
             embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
+
+
+def _latest_message(latest: LatestAnnouncement | None) -> str:
+    if latest is None:
+        return "There is no episode to announce yet: the feed has not been fetched."
+    sent = latest.announcement
+    if latest.already_sent:
+        return f"The newest episode was already announced, in <#{sent.channel_id}>; I did not post it again."
+    if sent.status == "sent":
+        return f"I announced the newest episode in <#{sent.channel_id}>."
+    return f"The newest episode is not announced yet ({sent.last_error or 'queued'}): see /config status."
 
 
 def _shown_setting(settings: GuildSettings, setting: str) -> str | None:

@@ -15,12 +15,14 @@ import discord
 
 from bot.announce.notify_button import NotifyRoleButton
 from bot.announce.render import (
+    THREAD_NAME_LIMIT,
     announcement_mentions,
     digest_embed,
     episode_embed,
     listen_button,
     render_content,
     thread_name,
+    truncate_words,
 )
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db._time import utc_now
@@ -47,6 +49,12 @@ FORUM_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 
 
 AnnouncedHook = Callable[["Announcement", StoredEpisode], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class LatestAnnouncement:
+    announcement: Announcement
+    already_sent: bool  # it had gone out before this request: nothing was posted again
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +162,26 @@ class Announcer:
         log.info("Queued %d announcements of %d new episodes for %d servers", queued, len(news), len(targets))
         return queued
 
-    async def announce_latest(self, guild_id: int) -> Announcement | None:
-        """Queue and deliver the newest episode to one server (its first set-up, or a test)."""
+    async def announce_latest(self, guild_id: int) -> LatestAnnouncement | None:
+        """Announce the newest episode in one server now (its set-up, or a test of it): once, so
+        not again if it already went out; a failed attempt is tried afresh."""
         settings = await self._guilds.get(guild_id)
         latest = await self._episodes.latest()
-        if not settings.announcing or not latest:
+        if settings.announce_channel_id is None or settings.left_at is not None or not latest:
             return None
-        await self._outbox.enqueue(
-            [PlannedAnnouncement(guild_id, settings.announce_channel_id or 0, latest[0].id, "full")],
-            now=self.clock(),
-        )
+        episode_id = latest[0].id
+        existing = await self._outbox.for_episode(guild_id, episode_id)
+        if existing is not None and existing.status == "sent":
+            return LatestAnnouncement(existing, already_sent=True)
+        if existing is not None:
+            await self._outbox.requeue(existing.id)
+        else:
+            planned = PlannedAnnouncement(guild_id, settings.announce_channel_id, episode_id, "full")
+            await self._outbox.enqueue([planned], now=self.clock())
         await self.deliver_due()
-        return await self._outbox.for_episode(guild_id, latest[0].id)
+        announcement = await self._outbox.for_episode(guild_id, episode_id)
+        assert announcement is not None
+        return LatestAnnouncement(announcement, already_sent=False)
 
     # ---- delivery ---------------------------------------------------------------------------
 
@@ -232,13 +248,8 @@ class Announcer:
             channel_id = settings.announce_channel_id
             assert channel_id is not None
             channel = await self._resolve_channel(channel_id)
-            if first.kind == "digest" and isinstance(channel, discord.abc.Messageable):
-                message = await channel.send(
-                    embed=digest_embed(episodes),
-                    allowed_mentions=discord.AllowedMentions.none(),
-                    nonce=announcement_nonce(first.guild_id, first.episode_id, "digest"),
-                )
-                message_id, thread_id = message.id, None
+            if first.kind == "digest":
+                message_id, thread_id = await self._send_digest(channel, first, episodes)
             else:
                 message_id, thread_id = await self._send_episode(channel, settings, first, episodes[0])
         except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as error:
@@ -247,8 +258,9 @@ class Announcer:
             ids, message_id=message_id, thread_id=thread_id, now=self.clock(), channel_id=channel_id
         )
         log.info("Announced episodes %s in server %s", [a.episode_id for a in batch], first.guild_id)
-        if first.kind == "full":
-            await self._run_announced_hooks(first.id, episodes[0])
+        # by_ids keeps the batch's order: each episode goes with its own row, digest or not.
+        for announcement, episode in zip(batch, episodes, strict=True):
+            await self._run_announced_hooks(announcement.id, episode)
 
     async def _run_announced_hooks(self, announcement_id: int, episode: StoredEpisode) -> None:
         sent = await self._outbox.get(announcement_id)
@@ -278,14 +290,12 @@ class Announcer:
             view.add_item(NotifyRoleButton(settings.ping_role_id))
         mentions = announcement_mentions(settings.ping_role_id)
         if isinstance(channel, discord.ForumChannel):
-            # A forum takes a post per episode. Thread creation takes no nonce, so after a crash
-            # mid-send look for the post before creating it again.
-            if announcement.attempts:
-                for thread in channel.threads:
-                    if thread.name == thread_name(episode) and thread.owner_id == self._client_user_id():
-                        return thread.id, thread.id  # a post's first message shares the thread's id
+            name = thread_name(episode)
+            existing = self._post_already_made(channel, name) if announcement.attempts else None
+            if existing is not None:
+                return existing
             created = await channel.create_thread(
-                name=thread_name(episode), content=content, embed=embed, view=view, allowed_mentions=mentions
+                name=name, content=content, embed=embed, view=view, allowed_mentions=mentions
             )
             return created.message.id, created.thread.id
         message = await channel.send(
@@ -305,8 +315,37 @@ class Announcer:
                 log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
         return message.id, thread_id
 
-    def _client_user_id(self) -> int | None:
-        return self._client.user.id if self._client.user else None
+    async def _send_digest(
+        self,
+        channel: discord.abc.Messageable | discord.ForumChannel,
+        first: Announcement,
+        episodes: Sequence[StoredEpisode],
+    ) -> tuple[int, int | None]:
+        """Post the catch-up message listing `episodes`; in a forum, as a post of its own."""
+        embed = digest_embed(episodes)
+        nobody = discord.AllowedMentions.none()
+        if isinstance(channel, discord.ForumChannel):
+            name = truncate_words(embed.title or "Catch-up", THREAD_NAME_LIMIT)
+            existing = self._post_already_made(channel, name) if first.attempts else None
+            if existing is not None:
+                return existing
+            created = await channel.create_thread(name=name, embed=embed, allowed_mentions=nobody)
+            return created.message.id, created.thread.id
+        message = await channel.send(
+            embed=embed,
+            allowed_mentions=nobody,
+            nonce=announcement_nonce(first.guild_id, first.episode_id, "digest"),
+        )
+        return message.id, None
+
+    def _post_already_made(self, forum: discord.ForumChannel, name: str) -> tuple[int, int] | None:
+        """A forum post this bot already made under `name`. Thread creation takes no nonce, so
+        after a crash mid-send this is how a retry avoids posting twice."""
+        me = self._client.user.id if self._client.user else None
+        for thread in forum.threads:
+            if thread.name == name and thread.owner_id == me:
+                return thread.id, thread.id  # a post's first message shares the thread's id
+        return None
 
     async def _resolve_channel(self, channel_id: int) -> discord.abc.Messageable | discord.ForumChannel:
         channel = self._client.get_channel(channel_id)

@@ -164,6 +164,15 @@ class AnnouncementRepository:
                 [(status, error, to_db_or_none(next_attempt_at), i) for i in ids],
             )
 
+    async def requeue(self, announcement_id: int) -> None:
+        """Give a failed announcement a fresh start (a moderator asked for it again)."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE announcements SET status = 'pending', attempts = 0, next_attempt_at = NULL, "
+                "last_error = NULL WHERE id = ? AND status = 'failed'",
+                (announcement_id,),
+            )
+
     async def fail_pending(self, guild_id: int, error: str) -> None:
         """Give up on a server's pending announcements (its channel is gone)."""
         async with self._db.transaction() as connection:

@@ -179,3 +179,42 @@ async def test_a_hundred_servers_each_get_exactly_one_announcement_per_episode(
         await bot.announcer.poll()
     for each in servers:
         assert titles(discord.messages(each.episodes_channel)) == [EPISODE_89, EPISODE_90]
+
+
+async def test_a_forum_catch_up_lists_every_missed_episode_in_a_post_of_its_own(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    forum = discord.add_channel(server.guild, "episodes-forum", type="forum")
+    feed_host.publish(without_newest(7))
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await discord.run_command(server.moderator, server.guild.general, "config channel set", channel=forum)
+        feed_host.publish(FEED)
+        outcome = await bot.announcer.poll()
+    assert outcome.result is not None
+    posts = discord.threads(forum)
+    assert posts[0].name == "2 more episodes were published while the bot was away"
+    assert len(posts) == 6
+    digest = discord.messages(posts[0])[0]["embeds"][0]["description"]
+    for missed in outcome.result.new[:2]:
+        assert missed.title[:40] in digest
+
+
+async def test_announce_latest_tries_again_after_a_failure_and_never_posts_twice(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await configure(discord, server, role=False)
+        feed_host.publish(without_newest(1))
+    discord.delete_channel(server.episodes_channel)  # deleted while the bot was down
+    fresh = discord.add_channel(server.guild, "episodes-v2")
+    async with start_bot() as bot:
+        await bot.announcer.poll()  # the new episode fails: its channel is gone
+        moved = await discord.run_command(
+            server.moderator, server.guild.general, "config channel set", channel=fresh, announce_latest=True
+        )
+        again = await discord.run_command(server.moderator, server.guild.general, "config announce-latest")
+    assert f"I announced the newest episode in <#{fresh.id}>" in moved.content
+    assert "already announced" in again.content
+    assert len(discord.messages(fresh)) == 1

@@ -97,7 +97,7 @@ async def test_setting_the_channel_can_announce_the_latest_episode_at_once(
             channel=server.episodes_channel,
             announce_latest=True,
         )
-    assert "I announced the newest episode there" in result.content
+    assert f"I announced the newest episode in <#{server.episodes_channel.id}>" in result.content
     (message,) = discord.messages(server.episodes_channel)
     assert (
         message["embeds"][0]["title"]

@@ -14,6 +14,7 @@ from bot.testing import Channel, CommandUsageError, DiscordEmulator, Member, Per
 from bot.testing.feed_server import FeedServer
 from bot.testing.interactions import InteractionResult
 from tests.e2e.conftest import FEED, Server, StartBot, add_server, configure
+from tests.e2e.feeds import without_newest
 
 JSON = dict[str, Any]
 EPISODE_89 = "The dark side of AI: social media and the optimization of addiction (Ep. 89)"
@@ -408,3 +409,28 @@ async def test_topics_outside_the_limits_are_refused(
         with pytest.raises(CommandUsageError):
             await suggest(discord, server.listener, server, "x" * 151)
     assert "A topic takes 5 to 150 characters" in padded.content
+
+
+async def test_voters_are_told_when_their_episode_comes_out_in_a_catch_up(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    feed_host.publish(without_newest(7))
+    suggestions = discord.add_channel(server.guild, "suggestions")
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await configure(discord, server, role=False)
+        await discord.run_command(
+            server.moderator, server.guild.general, "suggestions channel set", channel=suggestions
+        )
+        await discord.run_command(
+            server.listener, server.guild.general, "suggest", topic="Quantum cryptography"
+        )
+        await discord.run_command(
+            server.moderator, server.guild.general, "suggestions mark", id=1, status="done", episode=86
+        )
+        feed_host.publish(FEED)  # episode 86 is among the older ones: it lands in the catch-up
+        await bot.announcer.poll()
+    everywhere = [
+        m["content"] for channel in (server.episodes_channel, suggestions) for m in discord.messages(channel)
+    ]
+    assert any(f"<@{server.listener.id}>" in content for content in everywhere if content)
