@@ -43,6 +43,7 @@ MAX_DELIVERY_ATTEMPTS = 6
 DELIVERY_RETRY_BASE = timedelta(seconds=30)
 DELIVERY_RETRY_CAP = timedelta(hours=1)
 FEED_BACKOFF_CAP = timedelta(hours=6)
+THREAD_ALREADY_CREATED = 160004  # Discord's error code
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 THREAD_PERMISSIONS = ("create_public_threads",)
 FORUM_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
@@ -311,8 +312,12 @@ class Announcer:
                 thread = await message.create_thread(name=thread_name(episode), auto_archive_duration=10080)
                 thread_id = thread.id
             except discord.HTTPException as error:
-                # The announcement itself is out; a missing thread must not make it resend.
-                log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
+                if error.code == THREAD_ALREADY_CREATED:
+                    # Opened before a crash: a thread started from a message shares its id.
+                    thread_id = message.id
+                else:
+                    # The announcement itself is out; a missing thread must not make it resend.
+                    log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
         return message.id, thread_id
 
     async def _send_digest(

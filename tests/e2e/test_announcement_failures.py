@@ -239,3 +239,25 @@ async def test_turning_announcements_off_drops_what_was_queued(
         summary = await bot.services.outbox.summary(server.guild.id)
     assert discord.messages(server.episodes_channel) == []
     assert (summary.pending, summary.failed) == (0, 1)
+
+
+async def test_a_thread_opened_before_the_bot_heard_back_is_still_recorded(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        await discord.run_command(server.moderator, server.guild.general, "config threads", enabled=True)
+        lost = discord.lose_response_next(
+            "POST", f"/channels/{server.episodes_channel.id}/messages/*/threads"
+        )
+        await bot.announcer.poll()
+        advance(bot, timedelta(minutes=1))
+        await bot.announcer.deliver_due()
+        episode = (await bot.services.episodes.latest())[0]
+        announcement = await bot.services.outbox.for_episode(server.guild.id, episode.id)
+    assert lost.hits
+    assert len(discord.messages(server.episodes_channel)) == 1
+    (thread,) = discord.threads(server.episodes_channel)
+    assert announcement is not None
+    assert announcement.status == "sent"
+    assert announcement.thread_id == thread.id
