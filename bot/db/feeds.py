@@ -85,17 +85,26 @@ class FeedRepository:
                 (title, image, etag, last_modified, body_hash, to_db(checked_at), to_db(checked_at), feed_id),
             )
 
-    async def record_not_modified(self, feed_id: int, *, checked_at: datetime) -> None:
-        """A 304 or an unchanged body is a successful check: the feed is healthy."""
+    async def record_not_modified(
+        self,
+        feed_id: int,
+        *,
+        checked_at: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """A 304 or an unchanged body is a successful check: the feed is healthy. Validators the
+        server sent with it replace the stored ones."""
         async with self._db.transaction() as connection:
             await connection.execute(
                 """
                 UPDATE feeds
                 SET last_checked_at = ?, last_success_at = ?, consecutive_failures = 0,
-                    next_attempt_at = NULL
+                    next_attempt_at = NULL, etag = coalesce(?, etag),
+                    last_modified = coalesce(?, last_modified)
                 WHERE id = ?
                 """,
-                (to_db(checked_at), to_db(checked_at), feed_id),
+                (to_db(checked_at), to_db(checked_at), etag, last_modified, feed_id),
             )
 
     async def record_failure(

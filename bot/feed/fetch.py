@@ -40,6 +40,9 @@ class NotModified:
     """The feed has not changed since the last poll."""
 
     reason: Literal["304", "unchanged body hash"]
+    # New validators sent with an unchanged body: kept, so the next request can be conditional.
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class FeedFetcher:
@@ -104,7 +107,7 @@ class FeedFetcher:
         except aiohttp.ClientError as exc:
             raise FeedFetchError(f"request failed: {type(exc).__name__}") from exc
         if isinstance(result, FetchedFeed) and result.body_hash == previous_hash:
-            return NotModified("unchanged body hash")
+            return NotModified("unchanged body hash", result.etag, result.last_modified)
         return result
 
     async def _request(self, url: URL, headers: dict[str, str]) -> FetchedFeed | NotModified:

@@ -64,7 +64,9 @@ class FeedIngestor:
                 url, etag=feed.etag, last_modified=feed.last_modified, previous_hash=feed.body_hash
             )
             if isinstance(fetched, NotModified):
-                await self._feeds.record_not_modified(feed.id, checked_at=checked_at)
+                await self._feeds.record_not_modified(
+                    feed.id, checked_at=checked_at, etag=fetched.etag, last_modified=fetched.last_modified
+                )
                 return IngestResult(url, False, (), (), 0, first_sync=False)
             parsed = await self._parse_checked(fetched.body, url)
         except (FeedFetchError, FeedParseError, IngestError) as error:

@@ -4,6 +4,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from bot.db import EpisodeRepository, FeedRepository
 from bot.feed.fetch import FeedFetcher
@@ -108,3 +110,29 @@ async def test_a_moved_feed_does_not_turn_the_catalogue_into_new_episodes(ingest
         moved = await ingestor.ingest_url(new_host.url)
     assert moved.new == ()
     assert not moved.first_sync
+
+
+async def test_new_validators_sent_with_an_unchanged_body_are_kept(
+    ingestor: FeedIngestor, feeds: FeedRepository, parser: CountingParser
+) -> None:
+    """A host that changes its ETag without changing the feed: the body is not parsed again, and
+    the next request is conditional on the newest ETag."""
+    seen_conditions: list[str | None] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        seen_conditions.append(request.headers.get("If-None-Match"))
+        return web.Response(body=FEED, headers={"ETag": f'"v{len(seen_conditions)}"'})
+
+    app = web.Application()
+    app.router.add_get("/feed.xml", serve)
+    async with TestServer(app, host="127.0.0.1") as server:
+        url = str(server.make_url("/feed.xml"))
+        await ingestor.ingest_url(url)
+        unchanged = await ingestor.ingest_url(url)
+        await ingestor.ingest_url(url)
+    assert not unchanged.changed
+    assert parser.calls == 1
+    assert seen_conditions == [None, '"v1"', '"v2"']
+    state = await feeds.get(url)
+    assert state is not None
+    assert state.etag == '"v3"'
