@@ -133,8 +133,12 @@ class Announcer:
             now = self.clock()
             before = await self._feeds.get_or_create(self._feed_url)
             newest_known = await self._episodes.latest()
+            # Ticks come every interval, give or take the scheduler's jitter: a tick a little
+            # before the back-off ends polls rather than waiting a whole interval more.
             backing_off = (
-                before.consecutive_failures and before.next_attempt_at and before.next_attempt_at > now
+                before.consecutive_failures
+                and before.next_attempt_at
+                and before.next_attempt_at - now > self._poll_interval / 4
             )
             if backing_off and not force:
                 return PollOutcome(False, None, None, 0)

@@ -146,22 +146,26 @@ async def test_removed_from_a_server_the_bot_stops_announcing_there(
 async def test_a_failing_feed_backs_off_then_recovers_by_itself(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
-    async with start_bot() as bot:
+    async with start_bot() as bot:  # polls every 600 s
         await bot.announcer.poll()
         feed_host.fail_next(503, count=2)
-        first = await bot.announcer.poll()
-        skipped = await bot.announcer.poll()  # still inside the back-off window: no request
+        first = await bot.announcer.poll()  # failure 1: next attempt in 600 s
+        at_once = await bot.announcer.poll()
+        advance(bot, timedelta(seconds=580))  # the next tick, a little early (jitter): it polls
+        second = await bot.announcer.poll()  # failure 2: next attempt in 1,200 s
+        advance(bot, timedelta(seconds=600))  # (advance moves the bot's clock on from where it is)
+        one_interval_later = await bot.announcer.poll()  # still backing off: no request
         requests_while_backing_off = feed_host.stats.requests
-        advance(bot, timedelta(minutes=30))
-        second = await bot.announcer.poll()
-        advance(bot, timedelta(hours=2))
+        advance(bot, timedelta(seconds=590))
         recovered = await bot.announcer.poll()
         state = await bot.services.feeds.get(feed_host.url)
     assert first.error is not None
     assert "503" in first.error
-    assert not skipped.checked
-    assert requests_while_backing_off == 2
+    assert not at_once.checked
+    assert second.checked
     assert second.error is not None
+    assert not one_interval_later.checked
+    assert requests_while_backing_off == 3
     assert recovered.error is None
     assert state is not None
     assert state.consecutive_failures == 0
