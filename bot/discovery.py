@@ -92,8 +92,8 @@ class Discussions:
             existing = await self._existing(client, guild, episode)
             if existing is not None:
                 return DiscussionLink(existing, created=False)
-            home = await self._home(guild, here)
-            _check_permissions(home, member)
+            home = await self._home(guild, here, member)
+            _check_bot_permissions(home)
             thread = await _open_thread(home, member, episode, card)
             await self._discussions.record(
                 DiscussionThread(guild.id, episode.id, home.id, thread.id, member.id, self._clock())
@@ -116,16 +116,27 @@ class Discussions:
                 return thread_id
         return None
 
-    async def _home(self, guild: discord.Guild, here: InteractionChannel | None) -> ThreadHome:
+    async def _home(
+        self, guild: discord.Guild, here: InteractionChannel | None, member: discord.Member
+    ) -> ThreadHome:
+        """`here` if it can hold threads, else the announcement channel: the first that `member` may post
+        in, because the card that opens the thread is posted in their name."""
+        homes: list[ThreadHome] = []
         if isinstance(here, discord.TextChannel):  # text and announcement channels
-            return here
+            homes.append(here)
         settings = await self._guilds.get(guild.id)
         announce = guild.get_channel(settings.announce_channel_id or 0)
-        if isinstance(announce, ThreadHome):
-            return announce
-        raise UserFacingError(
-            "A discussion thread can't be opened from here: run /episode discuss in a text channel."
-        )
+        if isinstance(announce, ThreadHome) and announce not in homes:
+            homes.append(announce)
+        if not homes:
+            raise UserFacingError(
+                "A discussion thread can't be opened from here: run /episode discuss in a text channel."
+            )
+        for home in homes:
+            if _may_post(home, member):
+                return home
+        where = " or ".join(home.mention for home in homes)
+        raise UserFacingError(f"You can't post in {where}, so I won't open a discussion thread for you.")
 
 
 async def _thread_exists(client: discord.Client, guild: discord.Guild, thread_id: int) -> bool:
@@ -140,8 +151,15 @@ async def _thread_exists(client: discord.Client, guild: discord.Guild, thread_id
     return True
 
 
-def _check_permissions(home: ThreadHome, member: discord.Member) -> None:
-    me = member.guild.me
+def _may_post(home: ThreadHome, member: discord.Member) -> bool:
+    """Whether `member` could open the thread themselves: post in `home` (in a forum, Send Messages is
+    Create Posts) and chat in its threads."""
+    theirs = home.permissions_for(member)
+    return theirs.view_channel and theirs.send_messages and theirs.send_messages_in_threads
+
+
+def _check_bot_permissions(home: ThreadHome) -> None:
+    me = home.guild.me
     if me is None:
         raise UserFacingError("I am still connecting to this server; try again in a few seconds.")
     needed = ["view_channel", "send_messages", "embed_links"]
@@ -153,11 +171,6 @@ def _check_permissions(home: ThreadHome, member: discord.Member) -> None:
         raise UserFacingError(
             f"I can't open a discussion thread in {home.mention}: I lack the {describe_permissions(missing)} "
             "permission there. A moderator can grant it to my role in the channel settings."
-        )
-    theirs = home.permissions_for(member)
-    if not (theirs.view_channel and theirs.send_messages_in_threads):
-        raise UserFacingError(
-            f"You can't post in threads in {home.mention}, so I won't open one there for you."
         )
 
 

@@ -20,6 +20,7 @@ from bot.models import StoredEpisode
 from bot.search import EpisodeSearch
 from bot.ui.episode_browser import (
     DEFAULT_TIMEOUT,
+    TOKEN_LIFETIME,
     EpisodeBrowser,
     ListedEpisodes,
     Reroll,
@@ -66,6 +67,7 @@ class EpisodeCog(
         feed_url: str,
         *,
         view_timeout: float = DEFAULT_TIMEOUT,
+        token_lifetime: float = TOKEN_LIFETIME,
     ) -> None:
         self._search = search
         self._episodes = episodes
@@ -73,6 +75,7 @@ class EpisodeCog(
         self._discussions = discussions
         self._feed_url = feed_url
         self.view_timeout = view_timeout  # how long buttons answer; tests shorten it
+        self.token_lifetime = token_lifetime  # how long an interaction's token is safe to use; tests too
         super().__init__()
 
     async def _podcast_image(self) -> str | None:
@@ -85,6 +88,7 @@ class EpisodeCog(
             podcast_image=await self._podcast_image(),
             timeout=self.view_timeout,
             reroll=reroll,
+            token_lifetime=self.token_lifetime,
         )
 
     # ---- search -------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 DEFAULT_TIMEOUT = 600.0
-# The expiry edit goes through the last interaction's token, which Discord honours for 15 minutes.
-MAX_TIMEOUT = 14 * 60.0
+# The expiry edit goes through the last interaction's token, which Discord honours for 15 minutes:
+# this long after its interaction it is still safe to use.
+TOKEN_LIFETIME = 14 * 60.0
 OPTION_TEXT_LIMIT = 100
 EXPIRED_NOTE = "⌛ These buttons have expired: run the command again to keep browsing."
 NOT_YOURS = "These buttons belong to the person who ran the command: run it yourself to get your own."
@@ -121,7 +122,9 @@ class EpisodeBrowser(discord.ui.View):
     """One private message that shows a list of years, a page of episodes or one episode's card.
 
     Only the person who ran the command may use its controls. When they expire the message is edited
-    through the last interaction's webhook (the only way to edit an ephemeral message) to say so.
+    through the last interaction's webhook (the only way to edit an ephemeral message) to say so. They
+    therefore expire before that token does, even when later clicks (Share, a refused one) answered
+    with a message of their own and so left the edit to an older token.
     """
 
     def __init__(
@@ -131,8 +134,11 @@ class EpisodeBrowser(discord.ui.View):
         podcast_image: str | None,
         timeout: float = DEFAULT_TIMEOUT,
         reroll: Reroll | None = None,
+        token_lifetime: float = TOKEN_LIFETIME,
     ) -> None:
-        super().__init__(timeout=min(timeout, MAX_TIMEOUT))
+        self._full_timeout = min(timeout, token_lifetime)
+        super().__init__(timeout=self._full_timeout)
+        self._token_lifetime = token_lifetime
         self._owner_id = owner_id
         self._podcast_image = podcast_image
         self._reroll = reroll
@@ -166,7 +172,7 @@ class EpisodeBrowser(discord.ui.View):
         await self._open(interaction)
 
     async def _open(self, interaction: Interaction) -> None:
-        self._last = interaction
+        self._use_token_of(interaction)
         if interaction.response.is_done():
             await interaction.followup.send(**self._message(), ephemeral=True, wait=True)
         else:
@@ -297,13 +303,28 @@ class EpisodeBrowser(discord.ui.View):
 
     async def interaction_check(self, interaction: Interaction, /) -> bool:
         if interaction.user.id == self._owner_id:
+            # discord.py restarts the timeout with this value once the check passes, before the control
+            # runs: unless the control moves the edit to this click's token, it must fit the current one.
+            self._fit_timeout()
             return True
         await interaction.response.send_message(NOT_YOURS, ephemeral=True)
         return False
 
     async def _update(self, interaction: Interaction) -> None:
-        self._last = interaction
+        self._use_token_of(interaction)
         await interaction.response.edit_message(**self._message())
+
+    def _use_token_of(self, interaction: Interaction) -> None:
+        """Edit the message through `interaction`'s token from now on."""
+        self._last = interaction
+        self._fit_timeout()
+
+    def _fit_timeout(self) -> None:
+        """Expire no later than the token the expiry edit goes through."""
+        if self._last is None:
+            return
+        used = (discord.utils.utcnow() - self._last.created_at).total_seconds()
+        self.timeout = max(0.0, min(self._full_timeout, self._token_lifetime - used))
 
     async def _load(self, source: EpisodeSource, page_index: int) -> None:
         self._source = source

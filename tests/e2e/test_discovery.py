@@ -3,7 +3,8 @@ Discord emulator against the real bot, which has read the fixture feed from a re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,15 @@ EPISODE_59 = "Episode 59: How to fool a smart camera with deep learning"
 EPISODE_84 = "More powerful deep learning with transformers (Ep. 84)"
 EPISODE_84_RB = "More powerful deep learning with transformers (Ep. 84) (Rebroadcast)"
 EPISODE_90 = "The dark side of AI: recommend and manipulate (Ep. 90)"
+DISCORD_TOKEN_LIFETIME = 15 * 60.0
+
+
+@pytest.fixture
+async def discord(request: pytest.FixtureRequest) -> AsyncIterator[DiscordEmulator]:
+    """The emulator; a test shortens Discord's 15-minute interaction tokens by parametrizing it."""
+    lifetime: float = getattr(request, "param", DISCORD_TOKEN_LIFETIME)
+    async with DiscordEmulator(interaction_token_lifetime=lifetime) as emulator:
+        yield emulator
 
 
 @pytest.fixture(autouse=True)
@@ -41,10 +51,12 @@ def numbered_lines(embed: dict[str, Any]) -> list[str]:
     return [line for line in embed["description"].split("\n") if line.startswith("**")]
 
 
-def set_view_timeout(bot: PodcastBot, seconds: float) -> None:
+def set_view_timeout(bot: PodcastBot, seconds: float, *, token_lifetime: float | None = None) -> None:
     cog = bot.get_cog("EpisodeCog")
     assert cog is not None
     cog.view_timeout = seconds  # type: ignore[attr-defined]
+    if token_lifetime is not None:
+        cog.token_lifetime = token_lifetime  # type: ignore[attr-defined]
 
 
 async def test_searching_a_guest_shows_the_card_of_their_episode_privately(
@@ -123,6 +135,23 @@ async def test_sharing_posts_the_card_in_the_channel_without_pinging_anyone(
     assert shared["mention_everyone"] is False
     share = next(c for c in controls(discord.message(result.message)) if c["custom_id"] == "episodes:share")
     assert (share["label"], share["disabled"]) == ("Shared", True)
+
+
+# Scaled down: Discord's 15-minute token lives 3 s; the bot uses it for 2.5 s and its buttons answer for 2 s.
+@pytest.mark.parametrize("discord", [3.0], indirect=True)
+async def test_buttons_still_expire_visibly_when_a_share_leaves_the_edit_to_an_older_token(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        set_view_timeout(bot, 2.0, token_lifetime=2.5)
+        result = await search(discord, server, "Raschka")
+        await asyncio.sleep(1.5)  # the share answers with a public message: the private one keeps its token
+        await discord.click(server.listener, result.message, "episodes:share")
+        await discord.wait_for(
+            lambda: "expired" in (discord.message(result.message)["content"] or ""), timeout=5
+        )
+    assert all(component["disabled"] for component in controls(discord.message(result.message)))
 
 
 async def test_a_member_who_may_not_post_cannot_share_through_the_bot(

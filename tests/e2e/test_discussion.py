@@ -151,3 +151,51 @@ async def test_discuss_of_a_number_that_does_not_exist_opens_nothing(
         result = await discuss(discord, server.listener, server.guild.general, 999)
     assert result.content.startswith("There is no episode #999")
     assert discord.messages(server.guild.general) == []
+
+
+def read_only_channel(discord: DiscordEmulator, server: Server) -> Channel:
+    """A channel the listener may read and chat in threads of, but not post in."""
+    return discord.add_channel(
+        server.guild, "read-only", overwrites={server.listener: (0, Permission.SEND_MESSAGES)}
+    )
+
+
+async def test_discuss_in_a_channel_the_member_may_not_post_in_posts_nothing_for_them(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    readonly = read_only_channel(discord, server)
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        result = await discuss(discord, server.listener, readonly, 59)
+    assert result.ephemeral
+    assert result.content == (
+        f"You can't post in <#{readonly.id}>, so I won't open a discussion thread for you."
+    )
+    assert discord.messages(readonly) == []
+    assert discord.threads(readonly) == []
+
+
+async def test_discuss_in_a_channel_the_member_may_not_post_in_opens_it_in_the_announcement_channel(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    readonly = read_only_channel(discord, server)
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await configure(discord, server, role=False)
+        result = await discuss(discord, server.listener, readonly, 59)
+    (thread,) = discord.threads(server.episodes_channel)
+    assert result.content == f"I opened a discussion thread for **{EPISODE_59}**: <#{thread.id}>"
+    assert discord.messages(readonly) == []
+
+
+async def test_discuss_in_a_channel_the_member_may_not_post_in_still_links_an_existing_thread(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    readonly = read_only_channel(discord, server)
+    async with start_bot() as bot:
+        await bot.announcer.poll()
+        await discuss(discord, server.listener, server.guild.general, 59)
+        result = await discuss(discord, server.listener, readonly, 59)
+    (thread,) = discord.threads(server.guild.general)
+    assert result.content == f"The discussion of **{EPISODE_59}** is here: <#{thread.id}>"
+    assert discord.messages(readonly) == []
