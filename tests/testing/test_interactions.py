@@ -241,7 +241,8 @@ async def test_answer_after_the_window_is_an_unknown_interaction(
 async def test_private_deferral_edit_and_public_follow_up(
     emulator: DiscordEmulator, server: Server, bot: MiniBot
 ) -> None:
-    result = await emulator.run_command(server.alice, server.guild.general, "later")
+    # The follow-up comes after the answer: a generous quiet window, for loaded machines.
+    result = await emulator.run_command(server.alice, server.guild.general, "later", settle=1.0)
 
     assert result.deferred
     assert result.ephemeral
@@ -251,7 +252,7 @@ async def test_private_deferral_edit_and_public_follow_up(
 
 
 async def test_deleted_original_response(emulator: DiscordEmulator, server: Server, bot: MiniBot) -> None:
-    result = await emulator.run_command(server.alice, server.guild.general, "vanish")
+    result = await emulator.run_command(server.alice, server.guild.general, "vanish", settle=1.0)
 
     assert result.message is None
     assert [followup["content"] for followup in result.followups] == ["gone"]
