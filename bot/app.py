@@ -20,6 +20,7 @@ from bot.announce.announcer import Announcer
 from bot.config import Settings
 from bot.db._time import utc_now
 from bot.errors import UserFacingError
+from bot.permissions import describe
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,7 @@ def user_message_for(error: app_commands.AppCommandError) -> str | None:
     if isinstance(original, UserFacingError):
         return str(original)
     if isinstance(error, app_commands.MissingPermissions):
-        missing = ", ".join(name.replace("_", " ").title() for name in error.missing_permissions)
-        return f"You need the {missing} permission to use this command."
+        return f"You need the {describe(error.missing_permissions)} permission to use this command."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.NoPrivateMessage):

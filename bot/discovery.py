@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import discord
 
-from bot.announce.announcer import describe_permissions
 from bot.announce.render import thread_name
 from bot.db._time import utc_now
 from bot.db.announcements import AnnouncementRepository
@@ -21,6 +20,7 @@ from bot.db.discussions import DiscussionRepository, DiscussionThread
 from bot.db.guilds import GuildSettingsRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
+from bot.permissions import describe, missing_in
 from bot.ui.episode_browser import link_view
 
 if TYPE_CHECKING:
@@ -165,11 +165,10 @@ def _check_bot_permissions(home: ThreadHome) -> None:
     needed = ["view_channel", "send_messages", "embed_links"]
     if isinstance(home, discord.TextChannel):
         needed += ["read_message_history", "create_public_threads"]
-    granted = home.permissions_for(me)
-    missing = [name for name in needed if not getattr(granted, name)]
+    missing = missing_in(home, me, needed)
     if missing:
         raise UserFacingError(
-            f"I can't open a discussion thread in {home.mention}: I lack the {describe_permissions(missing)} "
+            f"I can't open a discussion thread in {home.mention}: I lack the {describe(missing)} "
             "permission there. A moderator can grant it to my role in the channel settings."
         )
 

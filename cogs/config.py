@@ -9,14 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announce.announcer import (
-    FORUM_PERMISSIONS,
-    REQUIRED_PERMISSIONS,
-    THREAD_PERMISSIONS,
-    Announcer,
-    LatestAnnouncement,
-    describe_permissions,
-)
+from bot.announce.announcer import Announcer, LatestAnnouncement, missing_permissions
 from bot.announce.render import (
     TEMPLATE_PLACEHOLDERS,
     TemplateError,
@@ -31,6 +24,7 @@ from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.errors import UserFacingError
+from bot.permissions import describe
 from cogs._checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
@@ -43,15 +37,6 @@ def _bot_member(guild: discord.Guild) -> discord.Member:
     if guild.me is None:
         raise UserFacingError("I am still connecting to this server; try again in a few seconds.")
     return guild.me
-
-
-def _missing_in(channel: AnnounceChannel, member: discord.Member, threads: bool) -> list[str]:
-    permissions = channel.permissions_for(member)
-    if isinstance(channel, discord.ForumChannel):
-        needed = list(FORUM_PERMISSIONS)
-    else:
-        needed = list(REQUIRED_PERMISSIONS) + (list(THREAD_PERMISSIONS) if threads else [])
-    return [name for name in needed if not getattr(permissions, name)]
 
 
 def _when(moment: datetime | None) -> str:
@@ -126,10 +111,10 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     ) -> None:
         guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
-        missing = _missing_in(channel, _bot_member(guild), settings.threads_enabled)
+        missing = missing_permissions(channel, _bot_member(guild), settings.threads_enabled)
         if missing:
             raise UserFacingError(
-                f"I can't announce in {channel.mention}: I lack the {describe_permissions(missing)} "
+                f"I can't announce in {channel.mention}: I lack the {describe(missing)} "
                 "permission there. Grant it to my role in the channel settings, then run this again. "
                 "Nothing was changed."
             )
@@ -227,10 +212,10 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         settings = await self._guilds.get(guild.id)
         channel = guild.get_channel(settings.announce_channel_id or 0)
         if enabled and isinstance(channel, discord.TextChannel):
-            missing = _missing_in(channel, _bot_member(guild), threads=True)
+            missing = missing_permissions(channel, _bot_member(guild), threads=True)
             if missing:
                 raise UserFacingError(
-                    f"I lack the {describe_permissions(missing)} permission in {channel.mention}, "
+                    f"I lack the {describe(missing)} permission in {channel.mention}, "
                     "so I could not open threads there. Nothing was changed."
                 )
         await self._change(interaction, "threads", "on" if enabled else "off", threads_enabled=enabled)

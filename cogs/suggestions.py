@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announce.announcer import Announcer, describe_permissions
+from bot.announce.announcer import Announcer
 from bot.app import PodcastBot
 from bot.community.suggestions import (
     DETAILS_MAX_CHARS,
@@ -43,6 +43,7 @@ from bot.db.announcements import Announcement
 from bot.db.suggestions import Suggestion, SuggestionRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
+from bot.permissions import describe, missing_in
 from cogs._checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
@@ -157,11 +158,9 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         channel = guild.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             return Published(None, f"The suggestions channel <#{channel_id}> is gone")
-        missing = _missing_in(channel)
+        missing = missing_in(channel, channel.guild.me, CARD_PERMISSIONS)
         if missing:
-            return Published(
-                None, f"I lack the {describe_permissions(missing)} permission in {channel.mention}"
-            )
+            return Published(None, f"I lack the {describe(missing)} permission in {channel.mention}")
         try:
             message = await channel.send(
                 embed=card_embed(suggestion),
@@ -257,10 +256,10 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     ) -> None:
         require_manage_guild(interaction)
         guild = guild_of(interaction)
-        missing = _missing_in(channel)
+        missing = missing_in(channel, channel.guild.me, CARD_PERMISSIONS)
         if missing:
             raise UserFacingError(
-                f"I can't post suggestions in {channel.mention}: I lack the {describe_permissions(missing)} "
+                f"I can't post suggestions in {channel.mention}: I lack the {describe(missing)} "
                 "permission there. Grant it to my role in the channel settings, then run this again. "
                 "Nothing was changed."
             )
@@ -357,11 +356,6 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         if await self._service.channel_deleted(channel.guild.id, channel.id):
             log.info("Suggestions channel %s of server %s was deleted", channel.id, channel.guild.id)
-
-
-def _missing_in(channel: discord.TextChannel) -> list[str]:
-    permissions = channel.permissions_for(channel.guild.me)
-    return [name for name in CARD_PERMISSIONS if not getattr(permissions, name)]
 
 
 def _posted_reply(suggestion: Suggestion, published: Published) -> tuple[str, discord.Embed | None]:

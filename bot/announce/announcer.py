@@ -30,6 +30,7 @@ from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAn
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.feed.ingest import FeedIngestor, IngestError, IngestResult
 from bot.models import StoredEpisode
+from bot.permissions import describe, missing_in
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ FEED_BACKOFF_CAP = timedelta(hours=6)
 THREAD_ALREADY_CREATED = 160004  # Discord's error code
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 THREAD_PERMISSIONS = ("create_public_threads",)
-FORUM_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 
 
 AnnouncedHook = Callable[["Announcement", StoredEpisode], Awaitable[None]]
@@ -83,15 +83,12 @@ def announcement_nonce(guild_id: int, episode_id: int, kind: str) -> str:
 def missing_permissions(
     channel: discord.abc.GuildChannel, member: discord.Member, threads: bool
 ) -> list[str]:
-    permissions = channel.permissions_for(member)
+    """What the bot lacks to announce in `channel`; a forum post is its own thread, so threads
+    need nothing more there."""
     needed = list(REQUIRED_PERMISSIONS)
     if threads and not isinstance(channel, discord.ForumChannel):
         needed += THREAD_PERMISSIONS
-    return [name for name in needed if not getattr(permissions, name)]
-
-
-def describe_permissions(names: Sequence[str]) -> str:
-    return ", ".join(name.replace("_", " ").title() for name in names)
+    return missing_in(channel, member, needed)
 
 
 class Announcer:
@@ -385,7 +382,7 @@ class Announcer:
         if isinstance(channel, discord.abc.GuildChannel):
             missing = missing_permissions(channel, channel.guild.me, settings.threads_enabled)
             if missing:
-                reason = f"The bot lacks {describe_permissions(missing)} in <#{channel_id}>."
+                reason = f"The bot lacks {describe(missing)} in <#{channel_id}>."
         log.warning("Pausing announcements in server %s: %s (%s)", settings.guild_id, reason, error.text)
         await self._guilds.pause(settings.guild_id, reason, now=self.clock())
 
