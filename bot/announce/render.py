@@ -16,7 +16,6 @@ EMBED_COLOUR = discord.Colour(0x2B6CB0)
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_FIELD_VALUE_LIMIT = 1024
 CONTENT_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
 BUTTON_URL_LIMIT = 512

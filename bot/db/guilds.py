@@ -32,10 +32,6 @@ class GuildSettings:
     paused_at: datetime | None = None
     left_at: datetime | None = None
 
-    @property
-    def announcing(self) -> bool:
-        return self.announce_channel_id is not None and self.left_at is None
-
 
 def _guild_settings(row: aiosqlite.Row) -> GuildSettings:
     return GuildSettings(
