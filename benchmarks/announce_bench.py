@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.demo import demo_feed
-from bot.testing import DiscordEmulator
-from bot.testing.feed_server import FeedServer
-from bot.testing.harness import emulator_settings, running_bot
+from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
+from bot.demo.feed_server import FeedServer
+from bot.demo.harness import emulator_settings, running_bot
+from discord_emulator import DiscordEmulator
 
 
 class LagMonitor:
@@ -51,7 +51,7 @@ class LagMonitor:
 async def measure(servers: int) -> tuple[float, float, int]:
     async with (
         DiscordEmulator(rate_limit=10_000) as discord,
-        FeedServer(demo_feed("feed-previous.xml")) as feed,
+        FeedServer(PREVIOUS_FEED_FILE.read_bytes()) as feed,
     ):
         channels = []
         for n in range(servers):
@@ -65,7 +65,7 @@ async def measure(servers: int) -> tuple[float, float, int]:
                     await bot.services.guilds.update(
                         guild.id, now=bot.announcer.clock(), announce_channel_id=channel.id
                     )
-                feed.publish(demo_feed("feed.xml"))
+                feed.publish(FEED_FILE.read_bytes())
                 with LagMonitor() as lag:
                     started = time.perf_counter()
                     await bot.announcer.poll()

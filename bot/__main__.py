@@ -109,6 +109,19 @@ async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> 
     raise AssertionError(f"unhandled command {args.command}")
 
 
+async def _demo() -> None:
+    try:
+        # Imported here: the demo runs on the Discord emulator, which a plain install of the bot lacks.
+        from bot.demo.scene import run_demo
+    except ModuleNotFoundError as error:
+        if error.name != "discord_emulator":
+            raise
+        raise CommandError(
+            "the demo needs the Discord emulator: run scripts/bot demo, or pip install -e ./discord_emulator"
+        ) from None
+    await run_demo()
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -142,10 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = settings.log_level_number if args.command == "run" else logging.ERROR
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.command == "demo":
-            # Imported here: the emulator is test infrastructure the bot itself never loads.
-            from bot.demo import run_demo
-
-            asyncio.run(run_demo())
+            asyncio.run(_demo())
             return 0
         if args.command in ("run", "sync"):
             if args.db:

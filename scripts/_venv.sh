@@ -1,5 +1,6 @@
-# Sourced by scripts/bot and scripts/test: creates .venv and installs the project when
-# pyproject.toml changed since the last install. $1 is the pip extra to install ("" or "dev").
+# Sourced by scripts/bot and scripts/test: creates .venv and installs the project when its
+# pyproject files changed since the last install. $1 is the pip extra to install: "demo" (the bot
+# and the Discord emulator its demo runs on) or "dev" (that, plus the test and lint tools).
 ensure_venv() {
     local extra="$1" python="" candidate
     for candidate in python3.13 python3.12 python3.11 python3; do
@@ -16,14 +17,16 @@ ensure_venv() {
     if [ ! -x .venv/bin/python ]; then
         "$python" -m venv .venv
     fi
-    local spec="." stamp installed
-    [ -n "$extra" ] && spec=".[$extra]"
-    stamp="$(sha256sum < pyproject.toml | cut -d' ' -f1)-$extra"
+    local stamp installed
+    stamp="$(cat pyproject.toml discord_emulator/pyproject.toml | sha256sum | cut -d' ' -f1)"
     installed="$(cat .venv/.installed 2>/dev/null || true)"
-    # An install with the dev extra also serves the plain one.
-    if [ "$installed" != "$stamp" ] && [ "$installed" != "${stamp%-}-dev" ]; then
+    # The dev extra includes everything the demo extra installs.
+    if [ "$installed" != "$stamp-$extra" ] && [ "$installed" != "$stamp-dev" ]; then
         .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-        .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
-        echo "$stamp" > .venv/.installed
+        # The emulator comes from this repository (it is not on PyPI): naming its folder here makes
+        # pip take it from there for the extra that asks for it.
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+            -e ./discord_emulator -e ".[$extra]"
+        echo "$stamp-$extra" > .venv/.installed
     fi
 }

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from tests.conftest import DSH_FIXTURES
+from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 
 EXPORT_FIELDS = {
     "guid",
@@ -34,16 +34,16 @@ def db(tmp_path: Path) -> str:
 
 
 def test_ingest_a_file_then_again_reports_what_is_new(db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--db", db, "ingest", str(DSH_FIXTURES / "feed-previous.xml")]) == 0
+    assert main(["--db", db, "ingest", str(PREVIOUS_FEED_FILE)]) == 0
     assert "91 new" in capsys.readouterr().out
-    assert main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")]) == 0
+    assert main(["--db", db, "ingest", str(FEED_FILE)]) == 0
     assert "93 episodes in the feed, 2 new" in capsys.readouterr().out
 
 
 def test_episodes_export_has_exactly_the_documented_fields(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")])
+    main(["--db", db, "ingest", str(FEED_FILE)])
     capsys.readouterr()
     assert main(["--db", db, "episodes", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
@@ -56,7 +56,7 @@ def test_episodes_export_has_exactly_the_documented_fields(
 
 
 def test_search_prints_matching_titles(db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")])
+    main(["--db", db, "ingest", str(FEED_FILE)])
     capsys.readouterr()
     assert main(["--db", db, "search", "Raschka", "--json"]) == 0
     titles = [record["title"] for record in json.loads(capsys.readouterr().out)]
@@ -64,7 +64,7 @@ def test_search_prints_matching_titles(db: str, capsys: pytest.CaptureFixture[st
 
 
 def test_search_with_no_result_says_so(db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--db", db, "ingest", str(DSH_FIXTURES / "feed.xml")])
+    main(["--db", db, "ingest", str(FEED_FILE)])
     capsys.readouterr()
     assert main(["--db", db, "search", "zzzzqqqq"]) == 0
     assert "No episode matches" in capsys.readouterr().out

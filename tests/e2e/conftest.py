@@ -11,13 +11,13 @@ import pytest
 
 from bot.app import BotOptions, PodcastBot
 from bot.config import Settings
-from bot.testing import Channel, DiscordEmulator, Guild, Member, Permission, Role
-from bot.testing.feed_server import FeedServer
-from bot.testing.harness import MANUAL_POLLING, emulator_settings, running_bot
-from tests.conftest import DSH_FIXTURES
+from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
+from bot.demo.feed_server import FeedServer
+from bot.demo.harness import MANUAL_POLLING, emulator_settings, running_bot
+from discord_emulator import Channel, DiscordEmulator, Guild, Member, Permission, Role
 
-FEED = (DSH_FIXTURES / "feed.xml").read_bytes()
-FEED_PREVIOUS = (DSH_FIXTURES / "feed-previous.xml").read_bytes()
+FEED = FEED_FILE.read_bytes()
+FEED_PREVIOUS = PREVIOUS_FEED_FILE.read_bytes()
 
 StartBot = Callable[..., AbstractAsyncContextManager[PodcastBot]]
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from bot.announce.announcer import MAX_DELIVERY_ATTEMPTS
 from bot.app import PodcastBot
-from bot.testing import DiscordEmulator, Permission
-from bot.testing.feed_server import FeedServer
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DiscordEmulator, Permission
 from tests.e2e.conftest import FEED, Server, StartBot, configure
 from tests.e2e.feeds import with_newest_item_changed, without_newest
 

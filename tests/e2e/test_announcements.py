@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.testing import DiscordEmulator
-from bot.testing.feed_server import FeedServer
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DiscordEmulator
 from tests.e2e.conftest import FEED, Server, StartBot, add_server, configure
 from tests.e2e.feeds import with_newest_item_changed, without_newest
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.testing import DEFAULT_BOT_PERMISSIONS, CommandUsageError, DiscordEmulator, Permission
-from bot.testing.feed_server import FeedServer
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DEFAULT_BOT_PERMISSIONS, CommandUsageError, DiscordEmulator, Permission
 from tests.e2e.conftest import FEED, Server, StartBot, configure
 
 MODERATOR_COMMANDS: list[tuple[str, dict[str, object]]] = [

@@ -14,9 +14,9 @@ import pytest
 
 from bot.app import GENERIC_ERROR_MESSAGE, BotOptions
 from bot.config import Settings
+from bot.demo.feed_server import FeedServer
 from bot.runner import sync_commands_once
-from bot.testing import DiscordEmulator
-from bot.testing.feed_server import FeedServer
+from discord_emulator import DiscordEmulator
 from tests.e2e.conftest import StartBot
 
 

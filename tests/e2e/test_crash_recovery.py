@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.testing import DiscordEmulator
-from bot.testing.feed_server import FeedServer
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DiscordEmulator
 from tests.e2e.conftest import Server, StartBot, configure
 from tests.e2e.feeds import without_newest
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.app import PodcastBot
-from bot.testing import DiscordEmulator, InteractionResult, Permission
-from bot.testing.feed_server import FeedServer
-from bot.testing.interactions import walk_components
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DiscordEmulator, InteractionResult, Permission
+from discord_emulator.interactions import walk_components
 from tests.e2e.conftest import FEED, Server, StartBot
 
 EPISODE_7 = "Episode 7: 30 min with data scientist Sebastian Raschka"

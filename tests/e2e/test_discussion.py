@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.testing import DiscordEmulator, InteractionResult, Member, Permission
-from bot.testing.feed_server import FeedServer
-from bot.testing.state import Channel
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DiscordEmulator, InteractionResult, Member, Permission
+from discord_emulator.state import Channel
 from tests.e2e.conftest import FEED, Server, StartBot, configure
 
 EPISODE_59 = "Episode 59: How to fool a smart camera with deep learning"

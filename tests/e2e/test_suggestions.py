@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.db.suggestions import SuggestionRepository
-from bot.testing import Channel, CommandUsageError, DiscordEmulator, Member, Permission
-from bot.testing.feed_server import FeedServer
-from bot.testing.interactions import InteractionResult
+from bot.demo.feed_server import FeedServer
+from discord_emulator import Channel, CommandUsageError, DiscordEmulator, Member, Permission
+from discord_emulator.interactions import InteractionResult
 from tests.e2e.conftest import FEED, Server, StartBot, add_server, configure
 from tests.e2e.feeds import without_newest
 

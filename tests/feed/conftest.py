@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.demo import FEED_FILE
 from bot.feed.isolation import ParserWorker, shutdown_parser_workers
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-DSH_FEED = FIXTURES / "datascienceathome" / "feed.xml"
 
 StartServer = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -43,7 +43,7 @@ async def start_server() -> AsyncIterator[StartServer]:
 
 @pytest.fixture(scope="session")
 def dsh_feed() -> bytes:
-    return DSH_FEED.read_bytes()
+    return FEED_FILE.read_bytes()
 
 
 @pytest.fixture(scope="session", autouse=True)

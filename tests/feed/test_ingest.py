@@ -8,15 +8,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.db import EpisodeRepository, FeedRepository
+from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
+from bot.demo.feed_server import FeedServer
 from bot.feed.fetch import FeedFetcher
 from bot.feed.ingest import FeedIngestor, IngestError
 from bot.feed.isolation import parse_feed_isolated
 from bot.models import ParsedFeed
-from bot.testing.feed_server import FeedServer
-from tests.conftest import DSH_FIXTURES
 
-FEED = (DSH_FIXTURES / "feed.xml").read_bytes()
-FEED_PREVIOUS = (DSH_FIXTURES / "feed-previous.xml").read_bytes()
+FEED = FEED_FILE.read_bytes()
+FEED_PREVIOUS = PREVIOUS_FEED_FILE.read_bytes()
 
 
 class CountingParser:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.demo import PREVIOUS_FEED_FILE
 from bot.feed.parse import parse_feed
 from bot.models import ParsedFeed
 from tests.feed.conftest import FIXTURES
@@ -107,7 +108,7 @@ def test_rebroadcasts_and_odd_cases(parsed: ParsedFeed) -> None:
 
 
 def test_previous_feed_is_the_same_minus_the_two_newest(parsed: ParsedFeed) -> None:
-    previous = parse_feed((DSH / "feed-previous.xml").read_bytes(), FEED_URL)
+    previous = parse_feed(PREVIOUS_FEED_FILE.read_bytes(), FEED_URL)
 
     assert [e.guid for e in previous.episodes] == [e.guid for e in parsed.episodes[2:]]
     assert previous.episodes == parsed.episodes[2:]

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
-from bot.testing import DiscordEmulator, Guild, Member
-from tests.testing.minibot import MiniBot
-
-
-@pytest.fixture
-def restore_discord_urls() -> Iterator[None]:
-    """redirect_discord_api changes process-wide class attributes: put them back after each test."""
-    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+from discord_emulator import DiscordEmulator, Guild, Member
+from tests.discord_emulator.minibot import MiniBot
 
 
 @pytest.fixture
@@ -28,9 +18,7 @@ def emulator_options() -> dict[str, object]:
 
 
 @pytest.fixture
-async def emulator(
-    restore_discord_urls: None, emulator_options: dict[str, object]
-) -> AsyncIterator[DiscordEmulator]:
+async def emulator(emulator_options: dict[str, object]) -> AsyncIterator[DiscordEmulator]:
     async with DiscordEmulator(**emulator_options) as discord_emulator:  # type: ignore[arg-type]
         yield discord_emulator
 

@@ -9,9 +9,9 @@ import aiohttp
 import discord
 import pytest
 
-from bot.testing import DiscordEmulator, Permission
-from tests.testing.conftest import Server
-from tests.testing.minibot import MiniBot
+from discord_emulator import DiscordEmulator, Permission
+from tests.discord_emulator.conftest import Server
+from tests.discord_emulator.minibot import MiniBot
 
 pytestmark = pytest.mark.timeout(15)
 

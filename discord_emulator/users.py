@@ -7,10 +7,10 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.testing.core import Core, InteractionRecord
-from bot.testing.errors import CommandUsageError, InteractionFailed, InteractionTimeout
-from bot.testing.gateway import Gateway
-from bot.testing.interactions import (
+from discord_emulator.core import Core, InteractionRecord
+from discord_emulator.errors import CommandUsageError, InteractionFailed, InteractionTimeout
+from discord_emulator.gateway import Gateway
+from discord_emulator.interactions import (
     InteractionResult,
     OptionBuilder,
     find_component,
@@ -21,8 +21,8 @@ from bot.testing.interactions import (
     snapshot,
     walk_components,
 )
-from bot.testing.permissions import Permission
-from bot.testing.state import ChangeSignal, Channel, DiscordState, Guild, Member
+from discord_emulator.permissions import Permission
+from discord_emulator.state import ChangeSignal, Channel, DiscordState, Guild, Member
 
 JSON = dict[str, Any]
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5

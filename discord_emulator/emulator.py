@@ -2,7 +2,7 @@
 
 Quick start::
 
-    from bot.testing import DiscordEmulator, Permission
+    from discord_emulator import DiscordEmulator, Permission
 
     async with DiscordEmulator() as discord:
         guild = discord.add_guild("Data Science at Home")   # #general, @everyone, owner, the bot
@@ -14,7 +14,7 @@ Quick start::
             page = await discord.click(alice, result.message, "episodes:next")
         assert discord.messages(guild.general)[-1]["content"] == "..."
 
-The pieces (all importable from ``bot.testing``):
+The pieces (all importable from ``discord_emulator``):
 
 - World (``world.WorldEditing``): ``add_guild``, ``add_channel`` (text/announcement/forum/voice/
   category, overwrites, forum tags), ``add_thread``, ``add_role``, ``add_member`` (``permissions=``
@@ -67,25 +67,25 @@ import contextlib
 import copy
 import fnmatch
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import discord
+import yarl
 from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.discord_api import redirect_discord_api
-from bot.testing.core import Core, EmulatorConfig, Fault, RecordedRequest
-from bot.testing.errors import ApiErrorRecord
-from bot.testing.gateway import PRIVILEGED_INTENTS, Gateway
-from bot.testing.rest import RestApi
-from bot.testing.rest_channels import ChannelRoutes
-from bot.testing.rest_interactions import InteractionRoutes
-from bot.testing.state import ChangeSignal, Channel, DiscordState, Guild, User
-from bot.testing.users import UserActions, message_id_of
-from bot.testing.world import WorldEditing
+from discord_emulator.core import Core, EmulatorConfig, Fault, RecordedRequest
+from discord_emulator.errors import ApiErrorRecord
+from discord_emulator.gateway import PRIVILEGED_INTENTS, Gateway
+from discord_emulator.rest import RestApi
+from discord_emulator.rest_channels import ChannelRoutes
+from discord_emulator.rest_interactions import InteractionRoutes
+from discord_emulator.state import ChangeSignal, Channel, DiscordState, Guild, User
+from discord_emulator.users import UserActions, message_id_of
+from discord_emulator.world import WorldEditing
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +180,7 @@ class DiscordEmulator(WorldEditing, UserActions):
         """Point discord.py here, start ``bot`` with the emulator's token and wait until it has processed
         READY and every GUILD_CREATE. On exit close it, wait for ``bot.start`` to return (re-raising
         whatever it raised) and point discord.py back where it pointed before."""
-        previous = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-        redirect_discord_api(self.api_base)
-        try:
+        with self.discord_py_pointed_here():
             async with bot:
                 task = asyncio.create_task(bot.start(self.token), name="bot under test")
                 try:
@@ -201,6 +199,21 @@ class DiscordEmulator(WorldEditing, UserActions):
                 finally:
                     await bot.close()
                     await task
+
+    @contextlib.contextmanager
+    def discord_py_pointed_here(self) -> Iterator[None]:
+        """Send discord.py's REST calls and gateway connections here, and point them back on exit.
+
+        discord.py builds every REST URL (bot routes, webhooks and interaction callbacks alike) from the
+        class attribute ``Route.BASE``, and a ``Client`` opens ``DiscordWebSocket.DEFAULT_GATEWAY`` (it
+        resumes on READY's ``resume_gateway_url``, which the emulator points here too). Both are
+        process-wide: one emulator per process at a time.
+        """
+        previous = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+        Route.BASE = self.api_base
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        try:
+            yield
         finally:
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = previous
 
@@ -221,7 +234,7 @@ class DiscordEmulator(WorldEditing, UserActions):
 
     @property
     def api_base(self) -> str:
-        """``http://127.0.0.1:PORT/api/v10``: pass it to ``redirect_discord_api``."""
+        """``http://127.0.0.1:PORT/api/v10``: the base URL of every REST route."""
         return f"{self._core.origin}/api/v10"
 
     @property

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.testing.core import Core, InteractionRecord
-from bot.testing.errors import ApiErrorRecord, DiscordApiError
-from bot.testing.rest import RestApi, body_of, files_of, json_response, no_content, snowflake
-from bot.testing.state import CHAT_INPUT_COMMAND, EPHEMERAL, LOADING, Message
-from bot.testing.validation import validate_choices, validate_message_body, validate_modal
+from discord_emulator.core import Core, InteractionRecord
+from discord_emulator.errors import ApiErrorRecord, DiscordApiError
+from discord_emulator.rest import RestApi, body_of, files_of, json_response, no_content, snowflake
+from discord_emulator.state import CHAT_INPUT_COMMAND, EPHEMERAL, LOADING, Message
+from discord_emulator.validation import validate_choices, validate_message_body, validate_modal
 
 log = logging.getLogger(__name__)
 

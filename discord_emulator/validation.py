@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.testing.errors import DiscordApiError, ErrorPath, FormErrors
-from bot.testing.state import IS_COMPONENTS_V2
+from discord_emulator.errors import DiscordApiError, ErrorPath, FormErrors
+from discord_emulator.state import IS_COMPONENTS_V2
 
 JSON = dict[str, Any]
 

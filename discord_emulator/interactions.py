@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.testing.core import InteractionRecord
-from bot.testing.errors import ApiErrorRecord, CommandUsageError
-from bot.testing.state import LOADING, Channel, DiscordState, Member, Role, User
-from bot.testing.validation import modal_inputs
+from discord_emulator.core import InteractionRecord
+from discord_emulator.errors import ApiErrorRecord, CommandUsageError
+from discord_emulator.state import LOADING, Channel, DiscordState, Member, Role, User
+from discord_emulator.validation import modal_inputs
 
 JSON = dict[str, Any]
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from bot.testing.errors import DiscordApiError
-from bot.testing.permissions import Permission, apply_overwrites, base_permissions
+from discord_emulator.errors import DiscordApiError
+from discord_emulator.permissions import Permission, apply_overwrites, base_permissions
 
 JSON = dict[str, Any]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.testing.state import ChangeSignal, DiscordState, Guild, iso
+from discord_emulator.state import ChangeSignal, DiscordState, Guild, iso
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from bot.testing.core import Core
-from bot.testing.errors import DiscordApiError, FormErrors
-from bot.testing.gateway import GUILDS
-from bot.testing.permissions import Permission
-from bot.testing.rest import RestApi, body_of, files_of, json_response, no_content, snowflake
-from bot.testing.state import (
+from discord_emulator.core import Core
+from discord_emulator.errors import DiscordApiError, FormErrors
+from discord_emulator.gateway import GUILDS
+from discord_emulator.permissions import Permission
+from discord_emulator.rest import RestApi, body_of, files_of, json_response, no_content, snowflake
+from discord_emulator.state import (
     CROSSPOSTED,
     HAS_THREAD,
     MESSAGEABLE_TYPES,
@@ -21,7 +21,7 @@ from bot.testing.state import (
     ChannelType,
     Message,
 )
-from bot.testing.validation import validate_message_body
+from discord_emulator.validation import validate_message_body
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import discord
 import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
 
-from bot.discord_api import redirect_discord_api
-from bot.testing import GUILD_MEMBERS, DiscordEmulator, Permission
-from tests.testing.conftest import Server
-from tests.testing.minibot import MiniBot
+from discord_emulator import GUILD_MEMBERS, DiscordEmulator, Permission
+from tests.discord_emulator.conftest import Server
+from tests.discord_emulator.minibot import MiniBot
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -140,11 +141,22 @@ async def test_privileged_intent_not_enabled_closes_with_4014(
             pass
 
 
-async def test_wrong_token_is_a_login_failure(emulator: DiscordEmulator, restore_discord_urls: None) -> None:
-    redirect_discord_api(emulator.api_base)
-
-    async with MiniBot() as bot:
-        with pytest.raises(discord.LoginFailure):
-            await bot.start("not-the-token")
+async def test_wrong_token_is_a_login_failure(emulator: DiscordEmulator) -> None:
+    with emulator.discord_py_pointed_here():
+        async with MiniBot() as bot:
+            with pytest.raises(discord.LoginFailure):
+                await bot.start("not-the-token")
 
     assert emulator.requests[0].status == 401
+
+
+async def test_run_bot_restores_the_previous_urls(emulator: DiscordEmulator) -> None:
+    before = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    emulator.add_guild("Restore test")
+
+    async with emulator.run_bot(MiniBot()):
+        during = Route.BASE, str(DiscordWebSocket.DEFAULT_GATEWAY)
+
+    assert during == (emulator.api_base, emulator.gateway_url)
+    assert before == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    assert len(emulator.requests_to("PUT", "/applications/*/commands")) == 1

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from bot.testing.core import Core
-from bot.testing.errors import CommandUsageError
-from bot.testing.gateway import GUILD_MEMBERS, GUILDS, Gateway, guild_create_payload
-from bot.testing.permissions import (
+from discord_emulator.core import Core
+from discord_emulator.errors import CommandUsageError
+from discord_emulator.gateway import GUILD_MEMBERS, GUILDS, Gateway, guild_create_payload
+from discord_emulator.permissions import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
     Permission,
     PermissionsLike,
     as_bits,
 )
-from bot.testing.state import (
+from discord_emulator.state import (
     ChangeSignal,
     Channel,
     ChannelType,
@@ -25,7 +25,7 @@ from bot.testing.state import (
     Overwrite,
     Role,
 )
-from bot.testing.users import message_id_of
+from discord_emulator.users import message_id_of
 
 JSON = dict[str, Any]
 ChannelKind = ChannelType | Literal["text", "voice", "category", "announcement", "forum"]

@@ -15,7 +15,7 @@ from discord.http import Route
 from bot.app import BotOptions, PodcastBot
 from bot.config import Settings
 from bot.runner import run_bot
-from bot.testing.emulator import DiscordEmulator
+from discord_emulator.emulator import DiscordEmulator
 
 T = TypeVar("T")
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.testing.core import Core, Fault, RecordedRequest, UploadedFile
-from bot.testing.errors import ApiErrorRecord, DiscordApiError
-from bot.testing.gateway import GUILD_MEMBERS
-from bot.testing.permissions import Permission
+from discord_emulator.core import Core, Fault, RecordedRequest, UploadedFile
+from discord_emulator.errors import ApiErrorRecord, DiscordApiError
+from discord_emulator.gateway import GUILD_MEMBERS
+from discord_emulator.permissions import Permission
 
 log = logging.getLogger(__name__)
 

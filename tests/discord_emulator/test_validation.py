@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from bot.testing.errors import DiscordApiError, FormErrors
-from bot.testing.permissions import (
+from discord_emulator.errors import DiscordApiError, FormErrors
+from discord_emulator.permissions import (
     ALL_PERMISSIONS,
     Permission,
     apply_overwrites,
     base_permissions,
 )
-from bot.testing.validation import (
+from discord_emulator.validation import (
     compute_mentions,
     validate_choices,
     validate_message_body,

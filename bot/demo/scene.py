@@ -9,24 +9,19 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.testing import DiscordEmulator, InteractionResult, Permission
-from bot.testing.feed_server import FeedServer
-from bot.testing.harness import emulator_settings, running_bot
-from bot.testing.state import Channel, DiscordState
+from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
+from bot.demo.feed_server import FeedServer
+from bot.demo.harness import emulator_settings, running_bot
+from discord_emulator import Channel, DiscordEmulator, InteractionResult, Permission
+from discord_emulator.state import DiscordState
 
 JSON = dict[str, Any]
 Print = Callable[[str], None]
 _MENTION = re.compile(r"<(@&|@!?|#)(\d+)>")
 _TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
-
-
-def demo_feed(name: str) -> bytes:
-    """The bundled fixture feeds (the 93-episode feed and its snapshot without the two newest)."""
-    return resources.files("bot.testing").joinpath("fixtures", name).read_bytes()
 
 
 class Transcript:
@@ -111,7 +106,7 @@ class Transcript:
 
 
 async def run_demo(out: Print = print) -> None:
-    async with DiscordEmulator() as discord, FeedServer(demo_feed("feed-previous.xml")) as feed:
+    async with DiscordEmulator() as discord, FeedServer(PREVIOUS_FEED_FILE.read_bytes()) as feed:
         guild = discord.add_guild("Data Science at Home")
         episodes_channel = discord.add_channel(guild, "new-episodes")
         suggestions_channel = discord.add_channel(guild, "suggestions")
@@ -142,7 +137,7 @@ async def run_demo(out: Print = print) -> None:
                 await run(moderator, "suggestions channel set", channel=suggestions_channel)
 
                 transcript.scene("The podcast publishes two episodes; the bot polls the feed")
-                feed.publish(demo_feed("feed.xml"))
+                feed.publish(FEED_FILE.read_bytes())
                 await bot.announcer.poll()
                 for message in discord.messages(episodes_channel):
                     transcript.message(message, channel=episodes_channel)

@@ -6,15 +6,15 @@ import aiohttp
 import discord
 import pytest
 
-from bot.testing import (
+from discord_emulator import (
     CommandUsageError,
     DiscordEmulator,
     InteractionFailed,
     InteractionTimeout,
     Permission,
 )
-from tests.testing.conftest import Server
-from tests.testing.minibot import TOPICS, MiniBot
+from tests.discord_emulator.conftest import Server
+from tests.discord_emulator.minibot import TOPICS, MiniBot
 
 pytestmark = pytest.mark.timeout(15)
 

@@ -1,16 +1,24 @@
-"""redirect_discord_api points every discord.py URL at another origin."""
+"""redirect_discord_api (DISCORD_API_BASE) points every discord.py URL at another origin."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.discord_api import gateway_url_for, redirect_discord_api
-from bot.testing import DiscordEmulator
-from tests.testing.minibot import MiniBot
 
 pytestmark = pytest.mark.timeout(15)
+
+
+@pytest.fixture
+def restore_discord_urls() -> Iterator[None]:
+    """redirect_discord_api changes process-wide class attributes: put them back after each test."""
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    yield
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
 
 
 def test_gateway_sits_at_the_root_of_the_api_origin() -> None:
@@ -28,15 +36,3 @@ def test_redirect_sets_rest_base_and_gateway(restore_discord_urls: None) -> None
 
     redirect_discord_api("http://127.0.0.1:9/api/v10", gateway_url="ws://127.0.0.1:10/gw")
     assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:10/gw"
-
-
-async def test_run_bot_restores_the_previous_urls(emulator: DiscordEmulator) -> None:
-    before = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    emulator.add_guild("Restore test")
-
-    async with emulator.run_bot(MiniBot()):
-        during = Route.BASE, str(DiscordWebSocket.DEFAULT_GATEWAY)
-
-    assert during == (emulator.api_base, emulator.gateway_url)
-    assert before == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-    assert len(emulator.requests_to("PUT", "/applications/*/commands")) == 1

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.testing.errors import ApiErrorRecord, DiscordApiError, FormErrors
-from bot.testing.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
-from bot.testing.permissions import Permission
-from bot.testing.state import (
+from discord_emulator.errors import ApiErrorRecord, DiscordApiError, FormErrors
+from discord_emulator.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
+from discord_emulator.permissions import Permission
+from discord_emulator.state import (
     IS_COMPONENTS_V2,
     REPLY,
     ChangeSignal,
@@ -23,7 +23,7 @@ from bot.testing.state import (
     User,
     utcnow,
 )
-from bot.testing.validation import (
+from discord_emulator.validation import (
     compute_mentions,
     normalise_components,
     normalise_embeds,
