@@ -114,7 +114,7 @@ async def _demo() -> None:
         # Imported here: the demo runs on the Discord emulator, which a plain install of the bot lacks.
         from bot.demo.scene import run_demo
     except ModuleNotFoundError as error:
-        if error.name != "discord_emulator":
+        if (error.name or "").partition(".")[0] != "discord_emulator":
             raise
         raise CommandError(
             "the demo needs the Discord emulator: run scripts/bot demo, or pip install -e ./discord_emulator"

@@ -1,5 +1,6 @@
 """`python -m bot demo` shows the bot at work with no token and no internet."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,18 @@ def test_demo_plays_the_scene_and_prints_what_discord_users_see(
     assert "Federated learning and privacy on phones" in out
     assert "Votes: 2" in out
     assert "That was the real bot" in out
+
+
+def test_demo_without_the_emulator_says_how_to_get_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plain install of the bot has no discord_emulator package: make importing it fail the same way.
+    for name in [name for name in sys.modules if name.startswith(("discord_emulator", "bot.demo."))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "discord_emulator", None)
+
+    assert main(["demo"]) == 1
+
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("error: the demo needs the Discord emulator: run scripts/bot demo")

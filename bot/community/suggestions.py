@@ -16,11 +16,11 @@ from bot.db import EpisodeRepository
 from bot.db._time import utc_now
 from bot.db.announcements import Announcement, AnnouncementRepository
 from bot.db.suggestions import NewSuggestion, Suggestion, SuggestionRepository
+from bot.episode_facts import guests_in_title, rebroadcast_key
 from bot.errors import UserFacingError
-from bot.feed.guests import guests_in_title
 from bot.models import StoredEpisode
 from bot.search import EpisodeSearch
-from bot.search.text import fold, rebroadcast_key
+from bot.text import fold
 
 log = logging.getLogger(__name__)
 

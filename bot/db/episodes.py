@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.db._time import from_db, from_db_or_none, to_db, to_db_or_none
 from bot.db.connection import Database
-from bot.feed.guests import guests_column
+from bot.episode_facts import guests_column
 from bot.models import Episode, StoredEpisode
 
 _EPISODE_FIELDS = tuple(field.name for field in fields(Episode))

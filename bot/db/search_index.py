@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.db.connection import Database
 from bot.db.episodes import _stored_episode
-from bot.feed.guests import guests_column
+from bot.episode_facts import guests_column
 from bot.models import StoredEpisode
 
 log = logging.getLogger(__name__)

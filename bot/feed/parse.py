@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from bot.episode_facts import episode_number, is_rebroadcast
 from bot.models import Episode, ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -244,32 +245,6 @@ def _audio_href(entry: dict[str, Any]) -> str | None:
     return _string(_get(enclosures[0], "href")) if enclosures else None
 
 
-_EPISODE_IN_TITLE = re.compile(r"\b(?:episode|ep)\.?\s*[#:]?\s*(\d{1,6})(?!\d)", re.IGNORECASE)
-_HASH_NUMBER_IN_TITLE = re.compile(r"(?<![\w#&])#\s?(\d{1,6})(?!\d)")
-
-
-def episode_number(itunes_episode: str | None, title: str) -> int | None:
-    """itunes:episode when it is a positive integer, else "Episode 53:", "(Ep. 90)", "#12" in the title."""
-    if itunes_episode is not None:
-        value = itunes_episode.strip()
-        if value.isascii() and value.isdigit() and 0 < int(value) < 1_000_000:
-            return int(value)
-    match = _EPISODE_IN_TITLE.search(title) or _HASH_NUMBER_IN_TITLE.search(title)
-    if match is None or int(match.group(1)) == 0:
-        return None
-    return int(match.group(1))
-
-
-_REBROADCAST = re.compile(
-    r"[\[(]\s*RB\s*[\])]|[\[(][^\[\]()]*\bre-?broadcast(?:ed)?\b[^\[\]()]*[\])]", re.IGNORECASE
-)
-
-
-def is_rebroadcast(title: str) -> bool:
-    """Whether the title marks a repeat: [RB], (RB), (Rebroadcast), [rebroadcast from 2018]..."""
-    return _REBROADCAST.search(title) is not None
-
-
 _DURATION_PART = re.compile(r"\d+", re.ASCII)
 _DURATION_LAST_PART = re.compile(r"\d*(?:[.,]\d+)?", re.ASCII)
 
@@ -447,9 +422,7 @@ def _resolved(base_url: str, url: str | None) -> str | None:
 __all__ = [
     "MAX_FEED_BYTES",
     "FeedParseError",
-    "episode_number",
     "html_to_text",
-    "is_rebroadcast",
     "parse_duration",
     "parse_feed",
     "sanitise_document",

@@ -16,17 +16,11 @@ from rapidfuzz.distance import OSA
 
 from bot.db import EpisodeRepository
 from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, SearchIndex
+from bot.episode_facts import bare_title_folded, rebroadcast_key
 from bot.models import StoredEpisode
-from bot.search.query import CoverageStep, Term, Vocabulary, _quote, coverage_steps, parse_query
-from bot.search.text import (
-    _WORD,
-    MAX_QUERY_CHARS,
-    _display_title,
-    episode_number_in,
-    fold,
-    rebroadcast_key,
-    spelling_variants,
-)
+from bot.search.query import CoverageStep, Term, Vocabulary, coverage_steps, fts_phrase, parse_query
+from bot.search.text import MAX_QUERY_CHARS, episode_number_in, spelling_variants
+from bot.text import WORD, fold
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +61,7 @@ class _Titles:
         words: list[tuple[str, ...]] = []
         by_number: dict[int, list[int]] = {}
         for position, entry in enumerate(entries):
-            title_words = _WORD.findall(fold(entry.title))
+            title_words = WORD.findall(fold(entry.title))
             spelled = tuple(dict.fromkeys(itertools.chain(title_words, *map(spelling_variants, title_words))))
             words.append(spelled)
             for word in spelled:
@@ -82,7 +76,7 @@ class _Titles:
             sorted_words=sorted_words,
             postings_before=(0, *itertools.accumulate(len(postings[word]) for word in sorted_words)),
             openings=tuple(
-                sorted((_display_title(entry.title), position) for position, entry in enumerate(entries))
+                sorted((bare_title_folded(entry.title), position) for position, entry in enumerate(entries))
             ),
             by_number={number: tuple(positions) for number, positions in by_number.items()},
         )
@@ -239,7 +233,7 @@ class EpisodeSearch:
         unsure = [term.source for term in terms if term.documents == 0]
         if unsure:
             # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
-            stemmed = await self._index.match_counts([_quote(tuple(word.split())) for word in unsure])
+            stemmed = await self._index.match_counts([fts_phrase(tuple(word.split())) for word in unsure])
             terms = parse_query(query, vocabulary, dict(zip(unsure, stemmed, strict=True)))
         if len(terms) == 1:
             # Nothing to weigh against: skip counting, and rank it as if it matched everything
@@ -264,7 +258,7 @@ class EpisodeSearch:
             return []
         snapshot = await self._current()
         titles = snapshot.titles
-        words = _WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
+        words = WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
         # Nothing typed: the latest episodes, a rebroadcast of an older one left to its original's date.
         positions: Iterable[int] = (
             position

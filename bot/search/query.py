@@ -14,15 +14,8 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.search.text import (
-    _CHUNK,
-    _STOP_WORDS,
-    _WORD,
-    MAX_QUERY_CHARS,
-    fold,
-    index_form,
-    spelling_variants,
-)
+from bot.search.text import CHUNK, MAX_QUERY_CHARS, STOP_WORDS, spelling_variants
+from bot.text import WORD, fold, index_form
 
 MAX_TERMS = 6  # the most selective words of a longer query; C(6, 3) = 20 conjunctions at most
 COMPLETIONS_PER_PREFIX = 6
@@ -139,13 +132,13 @@ class Term:
     documents: int = 0  # how many episodes match it (estimated from the vocabulary, then counted)
 
     def fts(self) -> str:
-        parts = [_quote(phrase) for phrase in self.alternatives]
+        parts = [fts_phrase(phrase) for phrase in self.alternatives]
         if self.prefix is not None:
-            parts.append(_quote(self.prefix) + " *")
+            parts.append(fts_phrase(self.prefix) + " *")
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def _quote(phrase: Phrase) -> str:
+def fts_phrase(phrase: Phrase) -> str:
     # Inside double quotes FTS5 syntax (AND, NEAR, *, ^, :, parentheses) is plain text.
     return '"' + " ".join(phrase).replace('"', '""') + '"'
 
@@ -173,17 +166,17 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     alternatives: typo correction. Without it (a first pass) no word is corrected.
     """
     text = unicodedata.normalize("NFKC", query)[:MAX_QUERY_CHARS]
-    chunks = list(_CHUNK.finditer(text))
+    chunks = list(CHUNK.finditer(text))
     if not chunks:
         return []
     typing_last = chunks[-1].end() == len(text)
-    units: list[Phrase] = [tuple(_WORD.findall(chunk.group().lower())) for chunk in chunks]
+    units: list[Phrase] = [tuple(WORD.findall(chunk.group().lower())) for chunk in chunks]
     terms: list[tuple[Term, bool]] = []  # (term, is a stop word)
     position = 0
     while position < len(units):
         is_last = typing_last and position == len(units) - 1
         consumed, term = _term_at(units, position, vocabulary, is_last, stemmed)
-        stop = consumed == 1 and len(units[position]) == 1 and units[position][0] in _STOP_WORDS
+        stop = consumed == 1 and len(units[position]) == 1 and units[position][0] in STOP_WORDS
         terms.append((term, stop))
         position += consumed
     kept = [term for term, stop in terms if not stop] or [term for term, _ in terms]
@@ -208,7 +201,7 @@ def _term_at(
             length, phrases = equivalent
             return length, _term(_source(units[position : position + length]), phrases, vocabulary)
         following = units[position + 1] if position + 1 < len(units) else ()
-        if len(following) == 1 and not (is_last or {unit[0], following[0]} & _STOP_WORDS):
+        if len(following) == 1 and not (is_last or {unit[0], following[0]} & STOP_WORDS):
             joined = unit[0] + following[0]
             if vocabulary.documents(index_form(joined)):
                 return 2, _term(_source([unit, following]), ((unit[0], following[0]), (joined,)), vocabulary)
@@ -277,7 +270,7 @@ def _split_compound(word: str, vocabulary: Vocabulary) -> Phrase | None:
     best: tuple[int, Phrase] | None = None
     for cut in range(3, len(word) - 2):
         head, tail = word[:cut], word[cut:]
-        if head in _STOP_WORDS or tail in _STOP_WORDS:
+        if head in STOP_WORDS or tail in STOP_WORDS:
             continue
         documents = min(vocabulary.documents(head), vocabulary.documents(tail))
         if documents and (best is None or documents > best[0]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 MAX_QUERY_CHARS = 200
 
@@ -12,19 +11,10 @@ _NUMBER_QUERY = re.compile(
     r"^\s*(?:(?:episode|ep|e|no|number)\s*\.?\s*#?\s*|#\s*)?(\d{1,6})\s*[.!?]*\s*$", re.IGNORECASE
 )
 # A word as FTS5's unicode61 tokenizer sees it, plus the joiners that make "t-shirt", "gpt-2" one unit.
-_CHUNK = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
-_WORD = re.compile(r"[^\W_]+")
-_RB_MARKER = re.compile(r"\[\s*(?:rb|rebroadcast)\s*\]|\(\s*(?:rb|rebroadcast)\s*\)", re.IGNORECASE)
-_NUMBER_IN_TITLE = re.compile(r"^\s*episode\s+\d+\s*:|\bep(?:isode)?\.?\s*#?\d+\b", re.IGNORECASE)
-_NON_ALNUM = re.compile(r"[\W_]+")
-
-# Letters unicode61's remove_diacritics leaves alone (they do not decompose), folded for matching.
-_SPECIAL_LETTERS = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h"}
-)
+CHUNK = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
 
 
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -88,17 +78,6 @@ _DOUBLE_L = re.compile(r"(?<=[a-z]{3}[aeiou])(ll?)(ed|ing|er|ers)$")
 # --- Text normalisation (pure) -------------------------------------------------------------------
 
 
-def index_form(word: str) -> str:
-    """A word as the unicode61 tokenizer with remove_diacritics 2 stores it: lower case, unaccented."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed and letters like "ł", "ø", "ß" spelled in ASCII: "same word" keys."""
-    return index_form(text).translate(_SPECIAL_LETTERS)
-
-
 @functools.lru_cache(maxsize=65536)
 def spelling_variants(word: str) -> frozenset[str]:
     """Other spellings of a lower-case word: British/American (-ise/-ize, -yse/-yze, -our/-or...)."""
@@ -125,14 +104,3 @@ def episode_number_in(query: str) -> int | None:
     """The episode number a query asks for directly: "59", "ep 59", "Ep. 59", "episode #59", "#59"."""
     match = _NUMBER_QUERY.match(query)
     return int(match.group(1)) if match else None
-
-
-def rebroadcast_key(title: str) -> str:
-    """A title without its rebroadcast marker and episode number: equal keys, same episode."""
-    bare = _NUMBER_IN_TITLE.sub(" ", _RB_MARKER.sub(" ", title))
-    return _NON_ALNUM.sub(" ", fold(bare)).strip()
-
-
-def _display_title(title: str) -> str:
-    """The part of a title a listener reads first ("Episode 59: How to..." -> "how to...")."""
-    return " ".join(_WORD.findall(fold(_NUMBER_IN_TITLE.sub(" ", _RB_MARKER.sub(" ", title)))))

@@ -8,9 +8,7 @@ import pytest
 
 from bot.feed.parse import (
     FeedParseError,
-    episode_number,
     html_to_text,
-    is_rebroadcast,
     parse_duration,
     parse_feed,
 )
@@ -61,57 +59,6 @@ def test_duration_forms(value: str, seconds: int) -> None:
 )
 def test_unusable_durations_are_none(value: str | None) -> None:
     assert parse_duration(value) is None
-
-
-@pytest.mark.parametrize(
-    ("itunes_episode", "title", "number"),
-    [
-        ("7", "Whatever", 7),
-        (" 12 ", "Episode 3: x", 12),
-        ("-1", "Episode 53: Estimating uncertainty", 53),
-        ("0", "Ep. 90", 90),
-        ("12.5", "Nothing", None),
-        (None, "Episode 53: Estimating uncertainty", 53),
-        (None, "The dark side of AI (Ep. 90)", 90),
-        (None, "Ep. 90 - recap", 90),
-        (None, "Ep90", 90),
-        (None, "Attacking machine learning (with the authors of SecML Ep. 80)", 80),
-        (None, "#12 Cleaning data", 12),
-        (None, "Cleaning data (#12)", 12),
-        (None, "Episode 16: 2017 Predictions in Data Science", 16),
-        (None, "Episode 38: Collective intelligence (Part 2)", 38),
-        (None, "episode #4: lower case", 4),
-        (None, "Founder Interview – Francesco Gadaleta of Fitchain", None),
-        (None, "Deep learning and the 2019 review", None),
-        (None, "Episodes 3 and 4 recap", None),
-        (None, "C# for data science", None),
-        (None, "Repeat 5 times", None),
-        (None, "Episode 0: the pilot", None),
-    ],
-)
-def test_episode_numbers(itunes_episode: str | None, title: str, number: int | None) -> None:
-    assert episode_number(itunes_episode, title) == number
-
-
-@pytest.mark.parametrize(
-    ("title", "rebroadcast"),
-    [
-        ("[RB] How to generate very large images with GANs (Ep. 85)", True),
-        ("Training neural networks faster without GPU [RB] (Ep. 77)", True),
-        ("Something (RB)", True),
-        ("More powerful deep learning with transformers (Ep. 84) (Rebroadcast)", True),
-        ("Episode 47: Are you ready for AI winter? [Rebroadcast]", True),
-        ("Episode 42: Attacking deep learning models (rebroadcast)", True),
-        ("AI winter (rebroadcast from 2018)", True),
-        ("AI winter [Re-broadcast]", True),
-        ("Rebroadcasting the news with AI", False),
-        ("RBF kernels explained [RBF]", False),
-        ("Episode 38: Collective intelligence (Part 2)", False),
-        ("Trailer", False),
-    ],
-)
-def test_rebroadcast_markers(title: str, rebroadcast: bool) -> None:
-    assert is_rebroadcast(title) is rebroadcast
 
 
 @pytest.mark.parametrize("episode_type", ["bonus", "trailer", "full"])

@@ -3,7 +3,8 @@
 import pytest
 
 from bot.search.query import Term, Vocabulary, coverage_steps, parse_query
-from bot.search.text import episode_number_in, fold, index_form, rebroadcast_key, spelling_variants
+from bot.search.text import episode_number_in, spelling_variants
+from bot.text import fold, index_form
 
 VOCABULARY = Vocabulary(
     {
@@ -96,17 +97,6 @@ def test_british_and_american_spellings_are_variants_of_each_other(word: str, va
 @pytest.mark.parametrize("word", ["analysis", "rise", "wise", "filled", "learning"])
 def test_words_without_another_spelling_have_no_variant_that_is_a_real_word(word: str) -> None:
     assert not spelling_variants(word) & {"analyzis", "rize", "wize", "filed", "learnning"}
-
-
-def test_rebroadcast_key_ignores_markers_and_numbers() -> None:
-    original = rebroadcast_key("Training neural networks faster without GPU (Ep. 71)")
-    assert rebroadcast_key("Training neural networks faster without GPU [RB] (Ep. 77)") == original
-    assert rebroadcast_key(
-        "Episode 68: AI and the future of banking with Chris Skinner [RB]"
-    ) == rebroadcast_key("Episode 62: AI and the future of banking with Chris Skinner")
-    assert rebroadcast_key("More powerful deep learning with transformers (Ep. 84) (Rebroadcast)") == (
-        "more powerful deep learning with transformers"
-    )
 
 
 def fts(query: str) -> list[str]:

@@ -1,14 +1,63 @@
-"""Guest names read from an episode title ("... with Dr. Charles Martin", "Interview – Jane Doe")."""
+"""What a feed item says about its episode beyond its fields: its number, whether it is a rebroadcast,
+who the guests are, and the key that matches a rebroadcast to its original.
+
+The one home of these rules: the parser, the search engine, the database and the suggestions all ask
+here, so a title means the same thing everywhere. Today they read the title (and itunes:episode);
+feed tags such as podcast:person come in beside it here.
+"""
 
 from __future__ import annotations
 
 import re
 
-# Removed before looking for names: "SecML Ep. 80" would otherwise read as a two-word name.
-_NOISE = re.compile(
-    r"\[\s*(?:rb|rebroadcast)\s*\]|\(\s*(?:rb|rebroadcast)\s*\)|^\s*episode\s+\d+\s*:|\bep(?:isode)?\.?\s*#?\d+\b",
-    re.IGNORECASE,
+from bot.text import fold
+
+# "Episode 53:", "(Ep. 90)", "ep 12", "Ep90", "episode #4": the number marker in a title.
+_NUMBER_MARKER = re.compile(r"\b(?:episode|ep)\.?\s*[#:]?\s*(\d{1,6})(?!\d)\s*:?", re.IGNORECASE)
+# "#12", "(#12)", but not "C#" or "&#12".
+_HASH_NUMBER = re.compile(r"(?<![\w#&])#\s?(\d{1,6})(?!\d)")
+# "[RB]", "(RB)", "(Rebroadcast)", "[rebroadcast from 2018]", "[Re-broadcast]": a bracketed marker.
+_REBROADCAST_MARKER = re.compile(
+    r"[\[(]\s*RB\s*[\])]|[\[(][^\[\]()]*\bre-?broadcast(?:ed)?\b[^\[\]()]*[\])]", re.IGNORECASE
 )
+_NON_ALNUM = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def episode_number(itunes_episode: str | None, title: str) -> int | None:
+    """itunes:episode when it is a positive integer, else "Episode 53:", "(Ep. 90)", "#12" in the title."""
+    if itunes_episode is not None:
+        value = itunes_episode.strip()
+        if value.isascii() and value.isdigit() and 0 < int(value) < 1_000_000:
+            return int(value)
+    match = _NUMBER_MARKER.search(title) or _HASH_NUMBER.search(title)
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1))
+
+
+def is_rebroadcast(title: str) -> bool:
+    """Whether the title marks a repeat: [RB], (RB), (Rebroadcast), [rebroadcast from 2018]..."""
+    return _REBROADCAST_MARKER.search(title) is not None
+
+
+def bare_title(title: str) -> str:
+    """The title without its rebroadcast marker and episode number: what names the episode itself."""
+    return _HASH_NUMBER.sub(" ", _NUMBER_MARKER.sub(" ", _REBROADCAST_MARKER.sub(" ", title)))
+
+
+def rebroadcast_key(title: str) -> str:
+    """Equal keys, same episode: a rebroadcast's key is its original's."""
+    return _NON_ALNUM.sub(" ", fold(bare_title(title))).strip()
+
+
+def bare_title_folded(title: str) -> str:
+    """The words a listener reads first, folded: "Episode 59: How to..." -> "how to..."."""
+    return " ".join(_WORD.findall(fold(bare_title(title))))
+
+
+# ---- guests -----------------------------------------------------------------------------------------
+
 _PIECE = re.compile(r"[^\W_](?:[\w.'’-]*[^\W_])?\.?|[^\w\s]")
 _TRIGGERS = frozenset({"with", "featuring", "feat", "feat.", "ft."})
 _DASHES = frozenset({"–", "—", "-", ":"})
@@ -38,7 +87,8 @@ def guests_column(title: str) -> str:
 
 def guests_in_title(title: str) -> tuple[str, ...]:
     """The people a title says the episode is with, in title order, without honorifics."""
-    pieces = _PIECE.findall(_NOISE.sub(" ", title))
+    # Markers go first: "SecML Ep. 80" would otherwise read as a two-word name.
+    pieces = _PIECE.findall(bare_title(title))
     guests: list[str] = []
     for index in range(len(pieces)):
         start = _names_start(pieces, index)
