@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.config import ConfigError, Settings
-from bot.db._time import to_db_or_none
+from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
 from bot.models import Episode
 from bot.runner import run_bot, sync_commands_once

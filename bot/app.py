@@ -17,8 +17,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.announce.announcer import Announcer
+from bot.clock import utc_now
 from bot.config import Settings
-from bot.db._time import utc_now
 from bot.errors import UserFacingError
 from bot.permissions import describe
 from bot.services import Services

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import discord
 
 from bot.announce.render import thread_name
-from bot.db._time import utc_now
+from bot.clock import utc_now
 from bot.db.announcements import AnnouncementRepository
 from bot.db.discussions import DiscussionRepository, DiscussionThread
 from bot.db.guilds import GuildSettingsRepository

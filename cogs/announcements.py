@@ -10,7 +10,7 @@ from discord.ext import commands
 from bot.announce.announcer import Announcer
 from bot.announce.notify_button import NotifyRoleButton
 from bot.app import PodcastBot
-from bot.db._time import utc_now
+from bot.clock import utc_now
 from bot.db.announcements import AnnouncementRepository
 from bot.db.guilds import GuildSettingsRepository
 

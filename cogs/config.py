@@ -18,14 +18,14 @@ from bot.announce.render import (
     validate_template,
 )
 from bot.app import PodcastBot
+from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
-from bot.db._time import utc_now
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.errors import UserFacingError
 from bot.permissions import describe
-from cogs._checks import guild_of, require_manage_guild
+from cogs.checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from bot.db.suggestions import Suggestion, SuggestionRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.permissions import describe, missing_in
-from cogs._checks import guild_of, require_manage_guild
+from cogs.checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 

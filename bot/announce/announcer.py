@@ -24,8 +24,8 @@ from bot.announce.render import (
     thread_name,
     truncate_words,
 )
+from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
-from bot.db._time import utc_now
 from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAnnouncement
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.feed.ingest import FeedIngestor, IngestError, IngestResult

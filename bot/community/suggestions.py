@@ -12,8 +12,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from bot.clock import utc_now
 from bot.db import EpisodeRepository
-from bot.db._time import utc_now
 from bot.db.announcements import Announcement, AnnouncementRepository
 from bot.db.suggestions import NewSuggestion, Suggestion, SuggestionRepository
 from bot.episode_facts import guests_in_title, rebroadcast_key

@@ -9,8 +9,8 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.db._time import from_db, from_db_or_none, to_db, to_db_or_none
 from bot.db.connection import Database
+from bot.db.timestamps import from_db, from_db_or_none, to_db, to_db_or_none
 
 AnnouncementKind = Literal["full", "digest"]
 AnnouncementStatus = Literal["pending", "sent", "failed"]

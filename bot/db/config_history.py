@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.db._time import from_db, to_db
 from bot.db.connection import Database
+from bot.db.timestamps import from_db, to_db
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.db._time import from_db, from_db_or_none, to_db, to_db_or_none
 from bot.db.connection import Database
+from bot.db.timestamps import from_db, from_db_or_none, to_db, to_db_or_none
 from bot.episode_facts import guests_column
 from bot.models import Episode, StoredEpisode
 
@@ -24,7 +24,7 @@ class UpsertResult:
     unchanged: int
 
 
-def _stored_episode(row: aiosqlite.Row) -> StoredEpisode:
+def stored_episode(row: aiosqlite.Row) -> StoredEpisode:
     return StoredEpisode(
         guid=row["guid"],
         title=row["title"],
@@ -68,7 +68,7 @@ class EpisodeRepository:
         # sql_tail is always a literal of this module; values travel as bound parameters.
         sql = f"SELECT * FROM episodes {sql_tail}"  # noqa: S608
         async with self._db.connection.execute(sql, tuple(parameters)) as c:
-            return [_stored_episode(row) for row in await c.fetchall()]
+            return [stored_episode(row) for row in await c.fetchall()]
 
     async def upsert_many(self, episodes: Sequence[Episode], *, seen_at: datetime) -> UpsertResult:
         """Insert new episodes, update edited ones; never delete one missing from this batch.

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.db._time import from_db_or_none, to_db, to_db_or_none
 from bot.db.connection import Database
+from bot.db.timestamps import from_db_or_none, to_db, to_db_or_none
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.db._time import from_db_or_none, to_db
 from bot.db.connection import Database
+from bot.db.timestamps import from_db_or_none, to_db
 
 # Columns a moderator may change, and the Python types they take.
 _SETTABLE = {

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.db.connection import Database
-from bot.db.episodes import _stored_episode
+from bot.db.episodes import stored_episode
 from bot.episode_facts import guests_column
 from bot.models import StoredEpisode
 
@@ -154,4 +154,4 @@ class SearchIndex:
         rows = await self._db.connection.execute_fetchall(
             "SELECT * FROM episodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
         )
-        return {episode.id: episode for episode in map(_stored_episode, rows)}
+        return {episode.id: episode for episode in map(stored_episode, rows)}

@@ -9,8 +9,8 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.db._time import from_db, from_db_or_none, to_db
 from bot.db.connection import Database
+from bot.db.timestamps import from_db, from_db_or_none, to_db
 
 SuggestionStatus = Literal["open", "planned", "done", "declined"]
 # Statuses still waiting for an episode: they take votes and rank in the top list.

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
-from bot.db._time import utc_now
 from bot.feed.fetch import FeedFetcher, FeedFetchError, NotModified
 from bot.feed.isolation import parse_feed_isolated
 from bot.feed.parse import FeedParseError

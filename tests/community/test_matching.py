@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.clock import utc_now
 from bot.community.suggestions import DUPLICATE_SCORE, episode_match, normalise, similarity
-from bot.db._time import utc_now
 from bot.models import StoredEpisode
 from tests.conftest import make_episode
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db import Database, EpisodeRepository
-from bot.db._time import to_db, to_db_or_none
 from bot.db.connection import bundled_migrations
 from bot.db.search_index import SearchIndex
+from bot.db.timestamps import to_db, to_db_or_none
 from bot.search import EpisodeSearch
 from tests.conftest import make_episode
 from tests.search.conftest import catalogue_episodes

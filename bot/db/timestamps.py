@@ -23,7 +23,3 @@ def from_db(text: str) -> datetime:
 
 def from_db_or_none(text: str | None) -> datetime | None:
     return None if text is None else from_db(text)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
