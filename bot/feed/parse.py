@@ -395,7 +395,10 @@ def _get(mapping: object, key: str) -> Any:
 def _string(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    cleaned = _CONTROL_CHARS.sub("", value).strip()
+    # Line ends as "\n" and tabs as spaces, like every other text: a guid such as "g\r1" must not
+    # carry a carriage return into a message or a database key.
+    unified = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    cleaned = _CONTROL_CHARS.sub("", unified).strip()
     return cleaned or None
 
 

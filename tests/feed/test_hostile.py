@@ -214,6 +214,12 @@ def test_nul_and_control_characters_are_dropped() -> None:
 VALID = _feed("<p>Notes &amp; more</p>").encode()
 
 
+def test_carriage_returns_and_tabs_inside_a_guid_become_plain_line_ends_and_spaces() -> None:
+    feed = parse_feed(VALID.replace(b"<guid>", b"<guid>g\r1\t", 1))
+
+    assert feed.episodes[0].guid.startswith("g\n1 ")
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_give_a_feed_or_a_parse_error(body: bytes) -> None:
