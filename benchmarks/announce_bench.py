@@ -60,15 +60,15 @@ async def measure(servers: int) -> tuple[float, float, int]:
         with tempfile.TemporaryDirectory() as scratch:
             settings = emulator_settings(discord, feed.url, Path(scratch) / "bench.sqlite3")
             async with running_bot(discord, settings, start_within=120) as bot:
-                await bot.announcer.poll()
+                await bot.services.announcer.poll()
                 for guild, channel in channels:
                     await bot.services.guilds.update(
-                        guild.id, now=bot.announcer.clock(), announce_channel_id=channel.id
+                        guild.id, now=bot.services.announcer.clock(), announce_channel_id=channel.id
                     )
                 feed.publish(FEED_FILE.read_bytes())
                 with LagMonitor() as lag:
                     started = time.perf_counter()
-                    await bot.announcer.poll()
+                    await bot.services.announcer.poll()
                     elapsed = time.perf_counter() - started
                 sent = sum(len(discord.messages(channel)) for _, channel in channels)
     return elapsed, lag.worst, sent

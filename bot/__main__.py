@@ -15,12 +15,13 @@ from typing import Any
 
 import discord
 
+from bot.assembly import build_services
 from bot.config import ConfigError, Settings
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
 from bot.models import Episode
 from bot.runner import run_bot, sync_commands_once
-from bot.services import Services, open_services
+from bot.services import Services, open_resources
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,9 @@ async def _episodes(services: Services, as_json: bool) -> int:
 
 
 async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_services(args.db or settings.database_path) as services:
+    async with open_resources(args.db or settings.database_path) as resources:
+        # Offline commands never connect to Discord: the client is there for the Announcer only.
+        services = build_services(resources, settings, discord.Client(intents=discord.Intents.none()))
         if args.command == "ingest":
             return await _ingest(services, args.source)
         if args.command == "search":

@@ -16,12 +16,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announce.announcer import Announcer
+from bot.assembly import build_services
 from bot.clock import utc_now
 from bot.config import Settings
-from bot.errors import UserFacingError
-from bot.permissions import describe
-from bot.services import Services
+from bot.services import Resources, Services
+from bot.ui.replies import report_error
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,6 @@ EXTENSIONS: tuple[str, ...] = (
 DELIVERY_INTERVAL = timedelta(seconds=15)
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
-GENERIC_ERROR_MESSAGE = "Something went wrong on our side. It has been logged; please try again later."
 
 
 def bot_intents() -> discord.Intents:
@@ -58,41 +56,8 @@ class PodcastTree(app_commands.CommandTree["PodcastBot"]):
     async def on_error(
         self, interaction: discord.Interaction[PodcastBot], error: app_commands.AppCommandError
     ) -> None:
-        message = user_message_for(error)
-        if message is None:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("Unexpected error in /%s", command, exc_info=error)
-            message = GENERIC_ERROR_MESSAGE
-        await send_private(interaction, message)
-
-
-def user_message_for(error: app_commands.AppCommandError) -> str | None:
-    """The short message a user sees for an expected error; None for a bug."""
-    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    if isinstance(original, UserFacingError):
-        return str(original)
-    if isinstance(error, app_commands.MissingPermissions):
-        return f"You need the {describe(error.missing_permissions)} permission to use this command."
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
-    if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works in a server."
-    if isinstance(error, app_commands.TransformerError):
-        return f"{error.value!r} is not a valid value here."
-    if isinstance(error, app_commands.CheckFailure):
-        return "You are not allowed to use this command here."
-    return None
-
-
-async def send_private(interaction: discord.Interaction[Any], message: str) -> None:
-    """Reply ephemerally whether or not the interaction was already answered or deferred."""
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("Could not deliver an error reply to interaction %s", interaction.id, exc_info=True)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        await report_error(interaction, error, source=f"/{command}")
 
 
 def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
@@ -111,10 +76,9 @@ class PodcastBot(commands.Bot):
     settings: Settings
     services: Services
     scheduler: AsyncIOScheduler
-    announcer: Announcer
     shutdown_task: asyncio.Task[None] | None = None  # set by a signal handler
 
-    def __init__(self, settings: Settings, services: Services, options: BotOptions | None = None) -> None:
+    def __init__(self, settings: Settings, resources: Resources, options: BotOptions | None = None) -> None:
         self.options = options or BotOptions()
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -125,18 +89,8 @@ class PodcastBot(commands.Bot):
             guild_ready_timeout=self.options.guild_ready_timeout,
         )
         self.settings = settings
-        self.services = services
+        self.services = build_services(resources, settings, self)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.announcer = Announcer(
-            self,
-            feed_url=settings.feed_url,
-            poll_interval=timedelta(seconds=settings.poll_interval_seconds),
-            feeds=services.feeds,
-            episodes=services.episodes,
-            guilds=services.guilds,
-            outbox=services.outbox,
-            ingestor=services.ingestor,
-        )
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
@@ -171,14 +125,14 @@ class PodcastBot(commands.Bot):
     async def _poll_feed(self) -> None:
         await self.wait_until_ready()
         try:
-            await self.announcer.poll()
+            await self.services.announcer.poll()
         except Exception:
             log.exception("Feed poll failed unexpectedly; the next one runs on schedule")
 
     async def _deliver_announcements(self) -> None:
         await self.wait_until_ready()
         try:
-            await self.announcer.deliver_due()
+            await self.services.announcer.deliver_due()
         except Exception:
             log.exception("Announcement delivery failed unexpectedly; it is retried on schedule")
 

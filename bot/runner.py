@@ -10,7 +10,7 @@ from collections.abc import Callable
 from bot.app import BotOptions, PodcastBot
 from bot.config import Settings
 from bot.discord_api import redirect_discord_api
-from bot.services import open_services
+from bot.services import open_resources
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ async def run_bot(
     token = settings.require_token()
     if settings.discord_api_base:
         redirect_discord_api(settings.discord_api_base)
-    async with open_services(settings.database_path) as services:
-        bot = PodcastBot(settings, services, options)
+    async with open_resources(settings.database_path) as resources:
+        bot = PodcastBot(settings, resources, options)
         async with bot:
             loop = asyncio.get_running_loop()
             for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -52,7 +52,7 @@ async def sync_commands_once(settings: Settings) -> None:
     token = settings.require_token()
     if settings.discord_api_base:
         redirect_discord_api(settings.discord_api_base)
-    async with open_services(settings.database_path) as services:
-        bot = PodcastBot(settings, services, BotOptions(force_sync=True))
+    async with open_resources(settings.database_path) as resources:
+        bot = PodcastBot(settings, resources, BotOptions(force_sync=True))
         async with bot:
             await bot.login(token)

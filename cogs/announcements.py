@@ -8,11 +8,11 @@ import discord
 from discord.ext import commands
 
 from bot.announce.announcer import Announcer
-from bot.announce.notify_button import NotifyRoleButton
 from bot.app import PodcastBot
 from bot.clock import utc_now
 from bot.db.announcements import AnnouncementRepository
 from bot.db.guilds import GuildSettingsRepository
+from bot.ui.notify import NotifyRoleButton
 
 log = logging.getLogger(__name__)
 
@@ -59,4 +59,5 @@ class AnnouncementsCog(commands.Cog):
 
 async def setup(bot: PodcastBot) -> None:
     bot.add_dynamic_items(NotifyRoleButton)
-    await bot.add_cog(AnnouncementsCog(bot.announcer, bot.services.guilds, bot.services.outbox))
+    services = bot.services
+    await bot.add_cog(AnnouncementsCog(services.announcer, services.guilds, services.outbox))

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.announce.announcer import Announcer, LatestAnnouncement, missing_permissions
-from bot.announce.render import (
-    TEMPLATE_PLACEHOLDERS,
-    TemplateError,
-    episode_embed,
-    render_content,
-    validate_template,
-)
 from bot.app import PodcastBot
 from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
@@ -25,6 +19,17 @@ from bot.db.config_history import ConfigChange, ConfigHistoryRepository
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.errors import UserFacingError
 from bot.permissions import describe
+from bot.podcast import Podcast
+from bot.ui.cards import (
+    DEFAULT_TEMPLATE,
+    TEMPLATE_MAX_LENGTH,
+    TEMPLATE_PLACEHOLDERS,
+    TemplateError,
+    episode_embed,
+    render_content,
+    validate_template,
+)
+from bot.ui.template_editor import TemplateEditor
 from cogs.checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
@@ -58,7 +63,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         episodes: EpisodeRepository,
         feeds: FeedRepository,
         outbox: AnnouncementRepository,
-        feed_url: str,
+        podcast: Podcast,
     ) -> None:
         self._announcer = announcer
         self._guilds = guilds
@@ -66,7 +71,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         self._episodes = episodes
         self._feeds = feeds
         self._outbox = outbox
-        self._feed_url = feed_url
+        self._podcast = podcast
         self._last_forced_poll: datetime | None = None
         super().__init__()
 
@@ -162,10 +167,27 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     # ---- template -----------------------------------------------------------------------------
 
     @template.command(name="set", description="Change the text above each announcement")
-    @app_commands.describe(text="Placeholders: " + ", ".join(f"{{{name}}}" for name in TEMPLATE_PLACEHOLDERS))
+    @app_commands.describe(
+        text="Placeholders: "
+        + ", ".join(f"{{{name}}}" for name in TEMPLATE_PLACEHOLDERS)
+        + ". Leave out to write several lines."
+    )
     async def template_set(
-        self, interaction: discord.Interaction[PodcastBot], text: app_commands.Range[str, 1, 500]
+        self,
+        interaction: discord.Interaction[PodcastBot],
+        text: app_commands.Range[str, 1, TEMPLATE_MAX_LENGTH] | None = None,
     ) -> None:
+        if text is None:
+            settings = await self._guilds.get(guild_of(interaction).id)
+            editor = TemplateEditor(settings.template or DEFAULT_TEMPLATE, self._save_template)
+            await interaction.response.send_modal(editor)
+            return
+        await self._save_template(interaction, text)
+
+    async def _save_template(self, interaction: discord.Interaction[Any], text: str) -> None:
+        # Also the modal's submission, which no interaction_check guards: check the person again.
+        guild_of(interaction)
+        require_manage_guild(interaction)
         try:
             validate_template(text)
         except TemplateError as error:
@@ -195,11 +217,10 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
                 ephemeral=True,
             )
             return
-        feed = await self._feeds.get(self._feed_url)
         content = render_content(settings.template, latest[0], settings.ping_role_id)
         await interaction.response.send_message(
             f"{heading}\n\n{content}"[:2000],
-            embed=episode_embed(latest[0], podcast_image=feed.image if feed else None),
+            embed=episode_embed(latest[0], podcast_image=await self._podcast.image()),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -284,7 +305,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     async def status(self, interaction: discord.Interaction[PodcastBot]) -> None:
         guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
-        feed = await self._feeds.get(self._feed_url)
+        feed = await self._feeds.get(self._podcast.feed_url)
         outbox = await self._outbox.summary(guild.id)
         embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
         feed_lines = [f"Episodes: {await self._episodes.count()}"]
@@ -370,12 +391,12 @@ async def setup(bot: PodcastBot) -> None:
     services = bot.services
     await bot.add_cog(
         ConfigCog(
-            bot.announcer,
+            services.announcer,
             services.guilds,
             services.config_history,
             services.episodes,
             services.feeds,
             services.outbox,
-            bot.settings.feed_url,
+            services.podcast,
         )
     )

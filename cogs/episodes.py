@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 
@@ -11,13 +12,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announce.render import episode_embed, truncate_words
 from bot.app import PodcastBot
-from bot.db import EpisodeRepository, FeedRepository
-from bot.discovery import Discussions, episode_id_in, episode_token
+from bot.community.discussions import Discussions
+from bot.db import EpisodeRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
+from bot.podcast import Podcast
 from bot.search import EpisodeSearch
+from bot.ui.cards import discussion_post, truncate_words
 from bot.ui.episode_browser import (
     DEFAULT_TIMEOUT,
     TOKEN_LIFETIME,
@@ -40,6 +42,18 @@ EMPTY_CATALOGUE = (
 )
 
 Interaction = discord.Interaction[PodcastBot]
+_EPISODE_TOKEN = re.compile(r"^episode-id:(\d{1,19})$")
+
+
+def episode_token(episode: StoredEpisode) -> str:
+    """The value an autocomplete suggestion submits: names one episode, unlike a title or a number."""
+    return f"episode-id:{episode.id}"
+
+
+def episode_id_in(value: str) -> int | None:
+    """The episode id of a submitted suggestion; None for text the user typed themselves."""
+    match = _EPISODE_TOKEN.match(value.strip())
+    return int(match.group(1)) if match else None
 
 
 def _quoted(text: str) -> str:
@@ -62,30 +76,24 @@ class EpisodeCog(
         self,
         search: EpisodeSearch,
         episodes: EpisodeRepository,
-        feeds: FeedRepository,
         discussions: Discussions,
-        feed_url: str,
+        podcast: Podcast,
         *,
         view_timeout: float = DEFAULT_TIMEOUT,
         token_lifetime: float = TOKEN_LIFETIME,
     ) -> None:
         self._search = search
         self._episodes = episodes
-        self._feeds = feeds
         self._discussions = discussions
-        self._feed_url = feed_url
+        self._podcast = podcast
         self.view_timeout = view_timeout  # how long buttons answer; tests shorten it
         self.token_lifetime = token_lifetime  # how long an interaction's token is safe to use; tests too
         super().__init__()
 
-    async def _podcast_image(self) -> str | None:
-        feed = await self._feeds.get(self._feed_url)
-        return feed.image if feed else None
-
     async def _browser(self, interaction: Interaction, reroll: Reroll | None = None) -> EpisodeBrowser:
         return EpisodeBrowser(
             owner_id=interaction.user.id,
-            podcast_image=await self._podcast_image(),
+            podcast_image=await self._podcast.image(),
             timeout=self.view_timeout,
             reroll=reroll,
             token_lifetime=self.token_lifetime,
@@ -281,7 +289,7 @@ class EpisodeCog(
             raise app_commands.NoPrivateMessage()
         await _defer(interaction)
         episode = (await self._numbered(n))[0]
-        card = episode_embed(episode, podcast_image=await self._podcast_image())
+        card = discussion_post(member, episode, await self._podcast.image())
         link = await self._discussions.find_or_open(
             interaction.client, here=interaction.channel, member=member, episode=episode, card=card
         )
@@ -294,7 +302,4 @@ class EpisodeCog(
 
 async def setup(bot: PodcastBot) -> None:
     services = bot.services
-    discussions = Discussions(services.outbox, services.discussions, services.guilds)
-    await bot.add_cog(
-        EpisodeCog(services.search, services.episodes, services.feeds, discussions, bot.settings.feed_url)
-    )
+    await bot.add_cog(EpisodeCog(services.search, services.episodes, services.discussions, services.podcast))

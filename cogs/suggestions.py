@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -17,56 +16,34 @@ from bot.community.suggestions import (
     REASON_MAX_CHARS,
     TOPIC_MAX_CHARS,
     TOPIC_MIN_CHARS,
-    Draft,
-    Notification,
     RateLimited,
-    SuggestionError,
     SuggestionService,
 )
-from bot.community.views import (
-    COG_NAME,
-    NO_MENTIONS,
-    ReviewView,
-    SuggestionVoteButton,
-    VoteAction,
-    card_embed,
-    card_url,
-    card_view,
-    episode_label,
-    notification_message,
-    review_text,
-    shown,
-    vote_buttons,
-    votes_text,
-)
 from bot.db.announcements import Announcement
-from bot.db.suggestions import Suggestion, SuggestionRepository
+from bot.db.suggestions import Suggestion
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.permissions import describe, missing_in
+from bot.ui.cards import EMBED_COLOUR
+from bot.ui.suggestions import (
+    CARD_PERMISSIONS,
+    NO_MENTIONS,
+    ReviewView,
+    SuggestionBoard,
+    SuggestionVoteButton,
+    card_url,
+    episode_label,
+    rate_limit_message,
+    review_text,
+    shown,
+    votes_text,
+)
 from cogs.checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 
-CARD_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    """Where a new suggestion's card went: a channel message, or nowhere public (and why)."""
-
-    message: discord.Message | None
-    problem: str | None
-
-
-def rate_limit_message(error: RateLimited) -> str:
-    when = (
-        f"{discord.utils.format_dt(error.retry_at, 'R')} (at {discord.utils.format_dt(error.retry_at, 't')})"
-    )
-    return f"{error} You can suggest again {when}."
-
-
-class SuggestionsCog(commands.Cog, name=COG_NAME):
+class SuggestionsCog(commands.Cog):
     suggestions = app_commands.Group(
         name="suggestions", description="Listener suggestions for future episodes", guild_only=True
     )
@@ -75,8 +52,8 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     )
 
     def __init__(self, client: discord.Client, service: SuggestionService, announcer: Announcer) -> None:
-        self._client = client
         self._service = service
+        self._board = SuggestionBoard(client, service)
         self._announcer = announcer
 
     async def cog_load(self) -> None:
@@ -104,119 +81,18 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         except RateLimited as error:
             raise UserFacingError(rate_limit_message(error)) from error
         if not review.clear:
-            view = ReviewView(self, review)
+            view = ReviewView(self._board, review)
             view.prompt = await interaction.followup.send(
                 review_text(review), view=view, ephemeral=True, wait=True, allowed_mentions=NO_MENTIONS
             )
             return
-        suggestion = await self._service.submit(draft)
-        content, embed = _posted_reply(suggestion, await self._publish(guild, suggestion))
+        try:
+            content, embed = await self._board.submit(guild, draft)
+        except RateLimited as error:
+            raise UserFacingError(rate_limit_message(error)) from error
         await interaction.followup.send(
             content, embeds=[] if embed is None else [embed], ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-
-    async def submit_anyway(self, interaction: discord.Interaction[Any], draft: Draft) -> None:
-        await interaction.response.defer()  # the prompt is edited once the card is out
-        try:
-            suggestion = await self._service.submit(draft)
-        except RateLimited as error:
-            await interaction.edit_original_response(
-                content=rate_limit_message(error), view=None, allowed_mentions=NO_MENTIONS
-            )
-            return
-        content, embed = _posted_reply(suggestion, await self._publish(guild_of(interaction), suggestion))
-        await interaction.edit_original_response(
-            content=content, embeds=[] if embed is None else [embed], view=None, allowed_mentions=NO_MENTIONS
-        )
-
-    async def vote_instead(self, interaction: discord.Interaction[Any], draft: Draft, number: int) -> None:
-        try:
-            outcome = await self._service.vote(draft.guild_id, number, interaction.user.id)
-        except SuggestionError as error:
-            await self._update_prompt(interaction, f"{error} Nothing was posted.")
-            return
-        suggestion = outcome.suggestion
-        if outcome.changed:
-            text = (
-                f"Your vote went to #{suggestion.number} instead: it has {votes_text(suggestion.votes)} now."
-            )
-        else:
-            text = f"You had already voted for #{suggestion.number}; it has {votes_text(suggestion.votes)}."
-        await self._update_prompt(interaction, f"{text} Nothing new was posted.")
-        if outcome.changed:
-            await self.refresh_card(suggestion)
-
-    @staticmethod
-    async def _update_prompt(interaction: discord.Interaction[Any], text: str) -> None:
-        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
-
-    async def _publish(self, guild: discord.Guild, suggestion: Suggestion) -> Published:
-        """Post the card in the server's suggestions channel, if it has one the bot can post in."""
-        channel_id = await self._service.channel(guild.id)
-        if channel_id is None:
-            return Published(None, "This server has no suggestions channel yet")
-        channel = guild.get_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return Published(None, f"The suggestions channel <#{channel_id}> is gone")
-        missing = missing_in(channel, channel.guild.me, CARD_PERMISSIONS)
-        if missing:
-            return Published(None, f"I lack the {describe(missing)} permission in {channel.mention}")
-        try:
-            message = await channel.send(
-                embed=card_embed(suggestion),
-                view=vote_buttons(suggestion.number),
-                allowed_mentions=NO_MENTIONS,
-            )
-        except discord.HTTPException as error:
-            log.warning("Could not post suggestion #%s in %s: %s", suggestion.number, channel.id, error)
-            return Published(None, f"Discord refused the card in {channel.mention}")
-        await self._service.attach_card(suggestion, channel_id=channel.id, message_id=message.id)
-        return Published(message, None)
-
-    # ---- votes ---------------------------------------------------------------------------------
-
-    async def vote_clicked(
-        self, interaction: discord.Interaction[Any], number: int, action: VoteAction
-    ) -> None:
-        guild = guild_of(interaction)
-        try:
-            if action == "up":
-                outcome = await self._service.vote(guild.id, number, interaction.user.id)
-            else:
-                outcome = await self._service.unvote(guild.id, number, interaction.user.id)
-        except SuggestionError as error:
-            await interaction.response.send_message(str(error), ephemeral=True)
-            return
-        if not outcome.changed:
-            text = (
-                f"You already voted for #{number}: one vote per member."
-                if action == "up"
-                else f"You have not voted for #{number}, so there is no vote to remove."
-            )
-            await interaction.response.send_message(text, ephemeral=True)
-            return
-        suggestion = outcome.suggestion
-        await interaction.response.edit_message(
-            embed=card_embed(suggestion), view=card_view(suggestion), allowed_mentions=NO_MENTIONS
-        )
-        thanks = "Thanks: your vote counts." if action == "up" else "Your vote is removed."
-        await interaction.followup.send(
-            f"{thanks} #{number} has {votes_text(suggestion.votes)}.", ephemeral=True
-        )
-
-    async def refresh_card(self, suggestion: Suggestion) -> None:
-        """Show the suggestion's current votes and status on its card, if it has one."""
-        if suggestion.channel_id is None or suggestion.message_id is None:
-            return
-        card = self._client.get_partial_messageable(suggestion.channel_id).get_partial_message(
-            suggestion.message_id
-        )
-        try:
-            await card.edit(
-                embed=card_embed(suggestion), view=card_view(suggestion), allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException as error:
-            log.warning("Could not update the card of suggestion %s: %s", suggestion.id, error)
 
     # ---- /suggestions (everyone) ---------------------------------------------------------------
 
@@ -232,7 +108,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         embed = discord.Embed(
             title=f"Top suggestions ({since})",
             description="\n".join(f"**{rank}.** {_listing(s)}" for rank, s in enumerate(found, 1))[:4096],
-            colour=discord.Colour(0x2B6CB0),
+            colour=EMBED_COLOUR,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -244,7 +120,7 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         embed = discord.Embed(
             title="Your suggestions",
             description="\n".join(_listing(s) for s in found)[:4096],
-            colour=discord.Colour(0x2B6CB0),
+            colour=EMBED_COLOUR,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -300,10 +176,10 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self._service.mark(guild.id, number, status, reason=reason, episode_number=episode)
         suggestion = outcome.suggestion
-        await self.refresh_card(suggestion)
+        await self._board.refresh_card(suggestion)
         text = f"#{number} is now {status}."
         if outcome.notification is not None:
-            if await self._notify(outcome.notification):
+            if await self._board.notify(outcome.notification):
                 text += (
                     f" I told the {len(outcome.notification.user_ids)} people who suggested or voted for it "
                     f"in <#{outcome.notification.channel_id}>."
@@ -325,53 +201,12 @@ class SuggestionsCog(commands.Cog, name=COG_NAME):
     async def on_episode_announced(self, announcement: Announcement, episode: StoredEpisode) -> None:
         notification = await self._service.on_announced(announcement, episode)
         if notification is not None:
-            await self._notify(notification)
-
-    async def _notify(self, notification: Notification) -> bool:
-        """Post the notification; True once it is out (and recorded, so nobody is told twice)."""
-        content, mentions = notification_message(notification)
-        channel = self._client.get_partial_messageable(
-            notification.channel_id, guild_id=notification.guild_id
-        )
-        try:
-            if notification.reply_to is None:
-                await channel.send(content, allowed_mentions=mentions)
-            else:
-                # The announcement may have been deleted: then post without the reply.
-                original = channel.get_partial_message(notification.reply_to)
-                reference = original.to_reference(fail_if_not_exists=False)
-                await channel.send(content, reference=reference, allowed_mentions=mentions)
-        except discord.HTTPException as error:
-            log.warning(
-                "Could not tell the voters of suggestions %s in %s: %s",
-                [s.number for s in notification.suggestions],
-                notification.channel_id,
-                error,
-            )
-            return False
-        await self._service.notified(notification)
-        return True
+            await self._board.notify(notification)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         if await self._service.channel_deleted(channel.guild.id, channel.id):
             log.info("Suggestions channel %s of server %s was deleted", channel.id, channel.guild.id)
-
-
-def _posted_reply(suggestion: Suggestion, published: Published) -> tuple[str, discord.Embed | None]:
-    """What the author is told once their suggestion is stored: where its card is, or the card itself
-    (privately) and why it is not public."""
-    if published.message is not None:
-        return (
-            f"Thanks! Your suggestion is up as **#{suggestion.number}**: {published.message.jump_url}\n"
-            "It counts as your vote; others can upvote it there.",
-            None,
-        )
-    return (
-        f"Thanks! Your suggestion is saved as **#{suggestion.number}**, but only you can see it: "
-        f"{published.problem}. A moderator can fix that with `/suggestions channel set`.",
-        card_embed(suggestion),
-    )
 
 
 def _listing(suggestion: Suggestion) -> str:
@@ -383,12 +218,5 @@ def _listing(suggestion: Suggestion) -> str:
 
 
 async def setup(bot: PodcastBot) -> None:
-    services = bot.services
-    service = SuggestionService(
-        SuggestionRepository(services.database),
-        search=services.search,
-        episodes=services.episodes,
-        outbox=services.outbox,
-    )
     bot.add_dynamic_items(SuggestionVoteButton)
-    await bot.add_cog(SuggestionsCog(bot, service, bot.announcer))
+    await bot.add_cog(SuggestionsCog(bot, bot.services.suggestions, bot.services.announcer))

@@ -9,21 +9,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import aiohttp
 import discord
 
-from bot.announce.notify_button import NotifyRoleButton
-from bot.announce.render import (
-    THREAD_NAME_LIMIT,
-    announcement_mentions,
-    digest_embed,
-    episode_embed,
-    listen_button,
-    render_content,
-    thread_name,
-    truncate_words,
-)
 from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAnnouncement
@@ -31,6 +21,8 @@ from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.feed.ingest import FeedIngestor, IngestError, IngestResult
 from bot.models import StoredEpisode
 from bot.permissions import describe, missing_in
+from bot.podcast import Podcast
+from bot.posts import Post
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +42,14 @@ THREAD_PERMISSIONS = ("create_public_threads",)
 
 
 AnnouncedHook = Callable[["Announcement", StoredEpisode], Awaitable[None]]
+
+
+class AnnouncementRenderer(Protocol):
+    """How announcements look (bot.ui.cards renders them)."""
+
+    def episode(self, settings: GuildSettings, episode: StoredEpisode, podcast_image: str | None) -> Post: ...
+
+    def digest(self, episodes: Sequence[StoredEpisode]) -> Post: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,24 +96,26 @@ class Announcer:
         self,
         client: discord.Client,
         *,
-        feed_url: str,
+        podcast: Podcast,
         poll_interval: timedelta,
         feeds: FeedRepository,
         episodes: EpisodeRepository,
         guilds: GuildSettingsRepository,
         outbox: AnnouncementRepository,
         ingestor: FeedIngestor,
+        cards: AnnouncementRenderer,
         concurrency: int = 10,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._client = client
-        self._feed_url = feed_url
+        self._podcast = podcast
         self._poll_interval = poll_interval
         self._feeds = feeds
         self._episodes = episodes
         self._guilds = guilds
         self._outbox = outbox
         self._ingestor = ingestor
+        self._cards = cards
         self._concurrency = asyncio.Semaphore(concurrency)
         self.clock = clock  # replaceable, so tests and the demo can move time forward
         # Called after each episode announcement is recorded as sent (a failing hook is logged and
@@ -128,7 +130,7 @@ class Announcer:
         """One scheduled poll: fetch the feed, queue what is news, deliver what is due."""
         async with self._poll_lock:
             now = self.clock()
-            before = await self._feeds.get_or_create(self._feed_url)
+            before = await self._feeds.get_or_create(self._podcast.feed_url)
             newest_known = await self._episodes.latest()
             # Ticks come every interval, give or take the scheduler's jitter: a tick a little
             # before the back-off ends polls rather than waiting a whole interval more.
@@ -140,9 +142,9 @@ class Announcer:
             if backing_off and not force:
                 return PollOutcome(False, None, None, 0)
             try:
-                result = await self._ingestor.ingest_url(self._feed_url)
+                result = await self._ingestor.ingest_url(self._podcast.feed_url)
             except IngestError as error:
-                failed = await self._feeds.get_or_create(self._feed_url)
+                failed = await self._feeds.get_or_create(self._podcast.feed_url)
                 delay = min(self._poll_interval * 2 ** (failed.consecutive_failures - 1), FEED_BACKOFF_CAP)
                 await self._feeds.schedule_next_attempt(failed.id, now + max(delay, self._poll_interval))
                 return PollOutcome(True, None, str(error), 0)
@@ -281,45 +283,22 @@ class Announcer:
         episode: StoredEpisode,
     ) -> tuple[int, int | None]:
         """Post one episode's announcement; returns the message id and the thread id, if any."""
-        content = render_content(settings.template, episode, settings.ping_role_id)
-        feed = await self._feeds.get(self._feed_url)
-        embed = episode_embed(episode, podcast_image=feed.image if feed else None)
-        view = discord.ui.View(timeout=None)
-        button = listen_button(episode)
-        if button is not None:
-            view.add_item(button)
-        if settings.notify_button_enabled and settings.ping_role_id:
-            view.add_item(NotifyRoleButton(settings.ping_role_id))
-        mentions = announcement_mentions(settings.ping_role_id)
-        if isinstance(channel, discord.ForumChannel):
-            name = thread_name(episode)
-            existing = self._post_already_made(channel, name) if announcement.attempts else None
-            if existing is not None:
-                return existing
-            created = await channel.create_thread(
-                name=name, content=content, embed=embed, view=view, allowed_mentions=mentions
-            )
-            return created.message.id, created.thread.id
-        message = await channel.send(
-            content=content,
-            embed=embed,
-            view=view,
-            allowed_mentions=mentions,
-            nonce=announcement_nonce(announcement.guild_id, announcement.episode_id, "full"),
-        )
-        thread_id = None
-        if settings.threads_enabled:
-            try:
-                thread = await message.create_thread(name=thread_name(episode), auto_archive_duration=10080)
-                thread_id = thread.id
-            except discord.HTTPException as error:
-                if error.code == THREAD_ALREADY_CREATED:
-                    # Opened before a crash: a thread started from a message shares its id.
-                    thread_id = message.id
-                else:
-                    # The announcement itself is out; a missing thread must not make it resend.
-                    log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
-        return message.id, thread_id
+        post = self._cards.episode(settings, episode, await self._podcast.image())
+        nonce = announcement_nonce(announcement.guild_id, announcement.episode_id, "full")
+        message_id, thread_id, message = await self._post(channel, announcement, post, nonce)
+        if message is None or not settings.threads_enabled:
+            return message_id, thread_id
+        try:
+            thread = await message.create_thread(name=post.thread_name, auto_archive_duration=10080)
+            thread_id = thread.id
+        except discord.HTTPException as error:
+            if error.code == THREAD_ALREADY_CREATED:
+                # Opened before a crash: a thread started from a message shares its id.
+                thread_id = message.id
+            else:
+                # The announcement itself is out; a missing thread must not make it resend.
+                log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
+        return message_id, thread_id
 
     async def _send_digest(
         self,
@@ -328,21 +307,35 @@ class Announcer:
         episodes: Sequence[StoredEpisode],
     ) -> tuple[int, int | None]:
         """Post the catch-up message listing `episodes`; in a forum, as a post of its own."""
-        embed = digest_embed(episodes)
-        nobody = discord.AllowedMentions.none()
+        nonce = announcement_nonce(first.guild_id, first.episode_id, "digest")
+        message_id, thread_id, _ = await self._post(channel, first, self._cards.digest(episodes), nonce)
+        return message_id, thread_id
+
+    async def _post(
+        self,
+        channel: discord.abc.Messageable | discord.ForumChannel,
+        announcement: Announcement,
+        post: Post,
+        nonce: str,
+    ) -> tuple[int, int | None, discord.Message | None]:
+        """Send `post` to a channel (the message comes back) or as a forum post of its own."""
+        view = post.view or discord.utils.MISSING
         if isinstance(channel, discord.ForumChannel):
-            name = truncate_words(embed.title or "Catch-up", THREAD_NAME_LIMIT)
-            existing = self._post_already_made(channel, name) if first.attempts else None
+            existing = self._post_already_made(channel, post.thread_name) if announcement.attempts else None
             if existing is not None:
-                return existing
-            created = await channel.create_thread(name=name, embed=embed, allowed_mentions=nobody)
-            return created.message.id, created.thread.id
+                return (*existing, None)
+            created = await channel.create_thread(
+                name=post.thread_name,
+                content=post.content or discord.utils.MISSING,
+                embed=post.embed,
+                view=view,
+                allowed_mentions=post.mentions,
+            )
+            return created.message.id, created.thread.id, None
         message = await channel.send(
-            embed=embed,
-            allowed_mentions=nobody,
-            nonce=announcement_nonce(first.guild_id, first.episode_id, "digest"),
+            content=post.content, embed=post.embed, view=view, allowed_mentions=post.mentions, nonce=nonce
         )
-        return message.id, None
+        return message.id, None, message
 
     def _post_already_made(self, forum: discord.ForumChannel, name: str) -> tuple[int, int] | None:
         """A forum post this bot already made under `name`. Thread creation takes no nonce, so

@@ -126,7 +126,7 @@ async def run_demo(out: Print = print) -> None:
             settings = emulator_settings(discord, feed.url, Path(scratch) / "demo.sqlite3")
             out(f"Discord emulator on {discord.origin}, feed on {feed.url}")
             async with running_bot(discord, settings) as bot:
-                outcome = await bot.announcer.poll()
+                outcome = await bot.services.announcer.poll()
                 count = outcome.result.episodes_in_feed if outcome.result else 0
                 out(f"The bot is online and has read the feed: {count} episodes, none announced (old news).")
 
@@ -138,7 +138,7 @@ async def run_demo(out: Print = print) -> None:
 
                 transcript.scene("The podcast publishes two episodes; the bot polls the feed")
                 feed.publish(FEED_FILE.read_bytes())
-                await bot.announcer.poll()
+                await bot.services.announcer.poll()
                 for message in discord.messages(episodes_channel):
                     transcript.message(message, channel=episodes_channel)
                 for thread in discord.threads(episodes_channel):

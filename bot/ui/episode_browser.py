@@ -10,11 +10,19 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.announce.render import EMBED_COLOUR, EMBED_TITLE_LIMIT, episode_embed, listen_button, truncate_words
-from bot.app import GENERIC_ERROR_MESSAGE, send_private
 from bot.db import EpisodeRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
+from bot.podcast import PODCAST_NAME
+from bot.ui.cards import (
+    EMBED_COLOUR,
+    EMBED_TITLE_LIMIT,
+    episode_embed,
+    link_view,
+    listen_button,
+    truncate_words,
+)
+from bot.ui.replies import View
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +99,6 @@ def list_line(position: int, episode: StoredEpisode) -> str:
     return f"**{position}.** {title} · {episode_facts(episode)}"
 
 
-def link_view(episode: StoredEpisode) -> discord.ui.View:
-    """The Listen link alone: it needs no handler and never expires."""
-    view = discord.ui.View(timeout=None)
-    button = listen_button(episode)
-    if button is not None:
-        view.add_item(button)
-    return view
-
-
 class _Button(discord.ui.Button["EpisodeBrowser"]):
     def __init__(self, handler: Handler, **options: Any) -> None:
         super().__init__(**options)
@@ -118,7 +117,7 @@ class _Select(discord.ui.Select["EpisodeBrowser"]):
         await self._handler(interaction, self.values[0])
 
 
-class EpisodeBrowser(discord.ui.View):
+class EpisodeBrowser(View):
     """One private message that shows a list of years, a page of episodes or one episode's card.
 
     Only the person who ran the command may use its controls. When they expire the message is edited
@@ -381,7 +380,7 @@ class EpisodeBrowser(discord.ui.View):
             # The bot's answer needs no Send Messages of its own: do not let it post for someone who may not.
             raise UserFacingError("You can't post in this channel, so I won't share it here for you.")
         await interaction.response.send_message(
-            f"{interaction.user.mention} shared an episode of Data Science at Home:",
+            f"{interaction.user.mention} shared an episode of {PODCAST_NAME}:",
             embed=episode_embed(episode, podcast_image=self._podcast_image),
             view=link_view(episode),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -401,12 +400,3 @@ class EpisodeBrowser(discord.ui.View):
     async def on_timeout(self) -> None:
         self._expired = True
         await self._edit_private()
-
-    async def on_error(
-        self, interaction: Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        if isinstance(error, UserFacingError):
-            await send_private(interaction, str(error))
-            return
-        log.error("Unexpected error in an episode browser control %s", item, exc_info=error)
-        await send_private(interaction, GENERIC_ERROR_MESSAGE)

@@ -20,14 +20,14 @@ def messages_path(server: Server) -> str:
 async def publish_one(
     bot: PodcastBot, discord: DiscordEmulator, server: Server, feed_host: FeedServer
 ) -> None:
-    await bot.announcer.poll()
+    await bot.services.announcer.poll()
     await configure(discord, server, role=False)
     feed_host.publish(without_newest(1))
 
 
 def advance(bot: PodcastBot, by: timedelta) -> None:
-    now = bot.announcer.clock()
-    bot.announcer.clock = lambda: now + by
+    now = bot.services.announcer.clock()
+    bot.services.announcer.clock = lambda: now + by
 
 
 async def test_a_rate_limit_is_waited_out_and_the_message_posted_once(
@@ -36,7 +36,7 @@ async def test_a_rate_limit_is_waited_out_and_the_message_posted_once(
     async with start_bot() as bot:
         await publish_one(bot, discord, server, feed_host)
         discord.fail_next("POST", messages_path(server), status=429, retry_after=0.3)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
     assert len(discord.messages(server.episodes_channel)) == 1
     assert len(discord.requests_to("POST", messages_path(server))) == 2
 
@@ -47,14 +47,14 @@ async def test_an_outage_is_retried_later_and_the_announcement_arrives(
     async with start_bot() as bot:
         await publish_one(bot, discord, server, feed_host)
         discord.fail_next("POST", messages_path(server), status=503)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         assert discord.messages(server.episodes_channel) == []
         summary = await bot.services.outbox.summary(server.guild.id)
         assert summary.pending == 1
-        await bot.announcer.deliver_due()  # not due yet: waits for its back-off
+        await bot.services.announcer.deliver_due()  # not due yet: waits for its back-off
         assert discord.messages(server.episodes_channel) == []
         advance(bot, timedelta(minutes=1))
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
     assert len(discord.messages(server.episodes_channel)) == 1
 
 
@@ -64,10 +64,10 @@ async def test_a_lasting_outage_gives_up_and_says_so_in_the_status(
     async with start_bot() as bot:
         await publish_one(bot, discord, server, feed_host)
         discord.fail_next("POST", messages_path(server), status=503, count=MAX_DELIVERY_ATTEMPTS)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         for hours in range(1, MAX_DELIVERY_ATTEMPTS):
             advance(bot, timedelta(hours=hours))
-            await bot.announcer.deliver_due()
+            await bot.services.announcer.deliver_due()
         status = await discord.run_command(server.moderator, server.guild.general, "config status")
     assert discord.messages(server.episodes_channel) == []
     assert len(discord.requests_to("POST", messages_path(server))) == MAX_DELIVERY_ATTEMPTS
@@ -83,7 +83,7 @@ async def test_missing_permission_pauses_with_a_reason_and_resumes_once_fixed(
         await publish_one(bot, discord, server, feed_host)
         discord.set_bot_channel_permissions(server.episodes_channel, deny=Permission.SEND_MESSAGES)
         await discord.flush_gateway()
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         status = await discord.run_command(server.moderator, server.guild.general, "config status")
         announcements = next(f["value"] for f in status.embed["fields"] if f["name"] == "Announcements")
         assert "Paused: The bot lacks Send Messages" in announcements
@@ -104,9 +104,9 @@ async def test_a_deleted_channel_is_forgotten_and_not_tried_every_poll(
         await publish_one(bot, discord, server, feed_host)
         discord.delete_channel(server.episodes_channel)
         await discord.flush_gateway()
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         feed_host.publish(FEED)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         settings = await bot.services.guilds.get(server.guild.id)
     assert settings.announce_channel_id is None
     assert settings.paused_reason is not None
@@ -121,8 +121,8 @@ async def test_a_channel_deleted_while_the_bot_was_down_is_noticed_on_the_first_
         await publish_one(bot, discord, server, feed_host)
     discord.delete_channel(server.episodes_channel)
     async with start_bot() as bot:
-        await bot.announcer.poll()
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
+        await bot.services.announcer.poll()
         settings = await bot.services.guilds.get(server.guild.id)
         summary = await bot.services.outbox.summary(server.guild.id)
     assert settings.announce_channel_id is None
@@ -137,7 +137,7 @@ async def test_removed_from_a_server_the_bot_stops_announcing_there(
         await publish_one(bot, discord, server, feed_host)
         discord.remove_guild(server.guild)
         await discord.flush_gateway()
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         settings = await bot.services.guilds.get(server.guild.id)
     assert settings.left_at is not None
     assert discord.requests_to("POST", messages_path(server)) == []
@@ -147,17 +147,17 @@ async def test_a_failing_feed_backs_off_then_recovers_by_itself(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:  # polls every 600 s
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         feed_host.fail_next(503, count=2)
-        first = await bot.announcer.poll()  # failure 1: next attempt in 600 s
-        at_once = await bot.announcer.poll()
+        first = await bot.services.announcer.poll()  # failure 1: next attempt in 600 s
+        at_once = await bot.services.announcer.poll()
         advance(bot, timedelta(seconds=580))  # the next tick, a little early (jitter): it polls
-        second = await bot.announcer.poll()  # failure 2: next attempt in 1,200 s
+        second = await bot.services.announcer.poll()  # failure 2: next attempt in 1,200 s
         advance(bot, timedelta(seconds=600))  # (advance moves the bot's clock on from where it is)
-        one_interval_later = await bot.announcer.poll()  # still backing off: no request
+        one_interval_later = await bot.services.announcer.poll()  # still backing off: no request
         requests_while_backing_off = feed_host.stats.requests
         advance(bot, timedelta(seconds=590))
-        recovered = await bot.announcer.poll()
+        recovered = await bot.services.announcer.poll()
         state = await bot.services.feeds.get(feed_host.url)
     assert first.error is not None
     assert "503" in first.error
@@ -175,14 +175,14 @@ async def test_an_edited_episode_is_updated_and_not_announced_again(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         feed_host.publish(FEED)
-        await bot.announcer.poll()  # episodes 89 and 90 announced
+        await bot.services.announcer.poll()  # episodes 89 and 90 announced
         feed_host.publish(
             with_newest_item_changed("The dark side of AI, part 2 (Ep. 90)", "Fixed show notes.")
         )
-        outcome = await bot.announcer.poll()
+        outcome = await bot.services.announcer.poll()
         edited = await bot.services.episodes.by_guid("dsh-ep-090")
     assert outcome.result is not None
     assert [episode.guid for episode in outcome.result.updated] == ["dsh-ep-090"]
@@ -196,15 +196,15 @@ async def test_a_retry_keeps_the_server_s_announcements_in_order(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         feed_host.publish(FEED)
         discord.fail_next("POST", messages_path(server), status=503)
-        await bot.announcer.poll()  # episode 89 fails and waits for its retry...
-        await bot.announcer.deliver_due()  # ...and episode 90 waits behind it
+        await bot.services.announcer.poll()  # episode 89 fails and waits for its retry...
+        await bot.services.announcer.deliver_due()  # ...and episode 90 waits behind it
         assert discord.messages(server.episodes_channel) == []
         advance(bot, timedelta(minutes=1))
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
     titles = [message["embeds"][0]["title"] for message in discord.messages(server.episodes_channel)]
     assert [title.rsplit("(", 1)[1] for title in titles] == ["Ep. 89)", "Ep. 90)"]
 
@@ -217,11 +217,11 @@ async def test_moving_announcements_to_another_channel_takes_the_queued_ones_alo
         await publish_one(bot, discord, server, feed_host)
         discord.set_bot_channel_permissions(server.episodes_channel, deny=Permission.SEND_MESSAGES)
         await discord.flush_gateway()
-        await bot.announcer.poll()  # refused: paused
+        await bot.services.announcer.poll()  # refused: paused
         await discord.run_command(
             server.moderator, server.guild.general, "config channel set", channel=better
         )
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
     assert discord.messages(server.episodes_channel) == []
     assert len(discord.messages(better)) == 1
 
@@ -232,14 +232,14 @@ async def test_turning_announcements_off_drops_what_was_queued(
     async with start_bot() as bot:
         await publish_one(bot, discord, server, feed_host)
         discord.fail_next("POST", messages_path(server), status=503)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await discord.run_command(server.moderator, server.guild.general, "config channel clear")
         advance(bot, timedelta(minutes=5))
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
         await discord.run_command(
             server.moderator, server.guild.general, "config channel set", channel=server.episodes_channel
         )
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
         summary = await bot.services.outbox.summary(server.guild.id)
     assert discord.messages(server.episodes_channel) == []
     assert (summary.pending, summary.failed) == (0, 1)
@@ -254,9 +254,9 @@ async def test_a_thread_opened_before_the_bot_heard_back_is_still_recorded(
         lost = discord.lose_response_next(
             "POST", f"/channels/{server.episodes_channel.id}/messages/*/threads"
         )
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         advance(bot, timedelta(minutes=1))
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
         episode = (await bot.services.episodes.latest())[0]
         announcement = await bot.services.outbox.for_episode(server.guild.id, episode.id)
     assert lost.hits

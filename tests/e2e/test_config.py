@@ -89,7 +89,7 @@ async def test_setting_the_channel_can_announce_the_latest_episode_at_once(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await discord.run_command(
             server.moderator,
             server.guild.general,
@@ -124,7 +124,7 @@ async def test_a_bad_template_is_refused_with_the_valid_placeholders_and_a_good_
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         bad = await discord.run_command(
             server.moderator, server.guild.general, "config template set", text="{titel} is out!"
         )
@@ -146,10 +146,10 @@ async def test_status_shows_feed_health_settings_and_history_who_changed_what(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server)
         feed_host.fail_next(500)
-        await bot.announcer.poll(force=True)
+        await bot.services.announcer.poll(force=True)
         status = await discord.run_command(server.moderator, server.guild.general, "config status")
         history = await discord.run_command(server.moderator, server.guild.general, "config history")
     fields = {field["name"]: field["value"] for field in status.embed["fields"]}
@@ -167,7 +167,7 @@ async def test_poll_now_checks_the_feed_and_is_rate_limited(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         feed_host.publish(FEED)
         first = await discord.run_command(server.moderator, server.guild.general, "config poll-now")
         second = await discord.run_command(server.moderator, server.guild.general, "config poll-now")
@@ -181,13 +181,13 @@ async def test_notify_button_lets_members_give_themselves_the_ping_role_and_take
     discord.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
     discord.edit_role(server.guild.bot_role, position=server.ping_role.position + 1)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server)
         enabled = await discord.run_command(
             server.moderator, server.guild.general, "config notify-button", enabled=True
         )
         feed_host.publish(FEED)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         announcement = discord.messages(server.episodes_channel)[-1]
         custom_id = f"dsh:notify:{server.ping_role.id}"
         joined = await discord.click(server.listener, announcement, custom_id)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import GENERIC_ERROR_MESSAGE, BotOptions
+from bot.app import BotOptions
 from bot.config import Settings
 from bot.demo.feed_server import FeedServer
 from bot.runner import sync_commands_once
+from bot.ui.replies import GENERIC_ERROR_MESSAGE
 from discord_emulator import DiscordEmulator
 from tests.e2e.conftest import StartBot
 
@@ -34,7 +35,7 @@ async def test_ping_and_about_answer_privately(discord: DiscordEmulator, start_b
     guild = discord.add_guild("Data Science at Home")
     listener = discord.add_member(guild, "listener")
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         ping = await discord.run_command(listener, guild.general, "ping")
         about = await discord.run_command(listener, guild.general, "about")
     assert ping.ephemeral

@@ -25,7 +25,7 @@ async def test_killed_mid_send_the_restarted_bot_does_not_post_twice(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot, settings: Settings
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
     feed_host.publish(without_newest(1))
 
@@ -60,7 +60,7 @@ async def test_killed_mid_send_the_restarted_bot_does_not_post_twice(
     (sent,) = discord.messages(server.episodes_channel)
 
     async with start_bot() as bot:
-        await bot.announcer.deliver_due()
+        await bot.services.announcer.deliver_due()
         summary = await bot.services.outbox.summary(server.guild.id)
         latest = (await bot.services.episodes.latest())[0]
         announcement = await bot.services.outbox.for_episode(server.guild.id, latest.id)

@@ -63,7 +63,7 @@ async def test_searching_a_guest_shows_the_card_of_their_episode_privately(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await search(discord, server, "Raschka")
     assert result.ephemeral
     assert result.embed["title"] == EPISODE_7
@@ -78,7 +78,7 @@ async def test_search_results_page_for_the_asker_only_and_expire(
 ) -> None:
     stranger = discord.add_member(server.guild, "stranger")
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         set_view_timeout(bot, 1.5)
         result = await search(discord, server, "deep learning")
         first = numbered_lines(result.embed)
@@ -107,7 +107,7 @@ async def test_picking_a_result_shows_its_full_card_and_back_returns_to_the_list
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await search(discord, server, "deep learning")
         menu = result.component(custom_id="episodes:pick")
         third = menu["options"][2]
@@ -122,7 +122,7 @@ async def test_sharing_posts_the_card_in_the_channel_without_pinging_anyone(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await search(discord, server, "Raschka")
         await discord.click(server.listener, result.message, "episodes:share")
         await discord.wait_for(lambda: discord.message(result.message)["components"] != result.components)
@@ -143,7 +143,7 @@ async def test_buttons_still_expire_visibly_when_a_share_leaves_the_edit_to_an_o
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         set_view_timeout(bot, 2.0, token_lifetime=2.5)
         result = await search(discord, server, "Raschka")
         await asyncio.sleep(1.5)  # the share answers with a public message: the private one keeps its token
@@ -159,7 +159,7 @@ async def test_a_member_who_may_not_post_cannot_share_through_the_bot(
 ) -> None:
     discord.set_channel_permissions(server.guild.general, server.listener, deny=Permission.SEND_MESSAGES)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await search(discord, server, "Raschka")
         refused = await discord.click(server.listener, result.message, "episodes:share")
     assert "can't post in this channel" in refused.content
@@ -170,7 +170,7 @@ async def test_autocomplete_suggests_matching_titles_and_a_suggestion_opens_that
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         typed = await discord.autocomplete(
             server.listener, server.guild.general, "episode search", focused="query", query="deep"
         )
@@ -190,7 +190,7 @@ async def test_a_forged_suggestion_is_checked_like_typed_text(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await search(discord, server, "episode-id:999999")
     assert result.ephemeral
     assert "no longer in the catalogue" in result.content
@@ -200,7 +200,7 @@ async def test_random_with_a_year_picks_from_that_year_and_can_pick_again(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         years = await discord.autocomplete(
             server.listener, server.guild.general, "episode random", focused="year", year="201"
         )
@@ -218,7 +218,7 @@ async def test_random_with_filters_that_match_nothing_says_so(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         wrong_year = await discord.run_command(
             server.listener, server.guild.general, "episode random", topic="Raschka", year=2019
         )
@@ -240,10 +240,10 @@ async def test_latest_is_the_newest_episode_of_the_feed(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         before = await discord.run_command(server.listener, server.guild.general, "episode latest")
         feed_host.publish(FEED)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         after = await discord.run_command(server.listener, server.guild.general, "episode latest")
     assert before.embed["title"] == EPISODE_84_RB
     assert after.embed["title"] == EPISODE_90
@@ -254,7 +254,7 @@ async def test_number_finds_an_episode_and_names_the_others_with_that_number(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         plain = await discord.run_command(server.listener, server.guild.general, "episode number", n=59)
         shared_number = await discord.run_command(
             server.listener, server.guild.general, "episode number", n=84
@@ -273,7 +273,7 @@ async def test_browse_lists_a_year_page_by_page_and_summarises_the_years(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         year = await discord.run_command(server.listener, server.guild.general, "episode browse", year=2018)
         last = await discord.click(server.listener, year.message, "episodes:next")
         last = await discord.click(server.listener, year.message, "episodes:next")
@@ -302,7 +302,7 @@ async def test_browse_of_a_year_without_episodes_names_the_years_there_are(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await discord.run_command(server.listener, server.guild.general, "episode browse", year=2020)
     assert result.content.startswith("No episode was published in 2020: the catalogue runs from 2015 to 2019")
 

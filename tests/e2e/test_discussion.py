@@ -32,7 +32,7 @@ async def test_discuss_opens_a_thread_once_and_links_it_afterwards(
 ) -> None:
     general = server.guild.general
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         opened = await discuss(discord, server.listener, general, 59)
         again = await discuss(discord, server.moderator, general, 59)
     (thread,) = discord.threads(general)
@@ -52,7 +52,7 @@ async def test_two_people_asking_at_once_get_the_same_single_thread(
 ) -> None:
     general = server.guild.general
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         first, second = await asyncio.gather(
             discuss(discord, server.listener, general, 59), discuss(discord, server.moderator, general, 59)
         )
@@ -68,11 +68,11 @@ async def test_discuss_links_the_thread_of_an_announcement(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         await discord.run_command(server.moderator, server.guild.general, "config threads", enabled=True)
         feed_host.publish(FEED)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await discuss(discord, server.listener, server.guild.general, 90)
     announcement_thread = next(t for t in discord.threads(server.episodes_channel) if t.name == EPISODE_90)
     assert result.content == f"The discussion of **{EPISODE_90}** is here: <#{announcement_thread.id}>"
@@ -85,7 +85,7 @@ async def test_a_deleted_thread_is_replaced_by_a_new_one(
 ) -> None:
     general = server.guild.general
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await discuss(discord, server.listener, general, 59)
         (old,) = discord.threads(general)
         discord.delete_channel(old)
@@ -102,7 +102,7 @@ async def test_discuss_inside_a_thread_opens_it_in_the_announcement_channel(
 ) -> None:
     chat = discord.add_thread(server.guild.general, "off-topic chat")
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         result = await discuss(discord, server.listener, chat, 59)
     (thread,) = discord.threads(server.episodes_channel)
@@ -116,7 +116,7 @@ async def test_discuss_with_a_forum_for_announcements_opens_a_forum_post(
     forum = discord.add_channel(server.guild, "episodes-forum", type="forum")
     voice = discord.add_channel(server.guild, "podcast-corner", type="voice")
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await discord.run_command(server.moderator, server.guild.general, "config channel set", channel=forum)
         result = await discuss(discord, server.listener, voice, 59)
     (post,) = discord.threads(forum)
@@ -132,7 +132,7 @@ async def test_discuss_without_the_thread_permission_says_what_is_missing(
     general = server.guild.general
     discord.set_bot_channel_permissions(general, deny=Permission.CREATE_PUBLIC_THREADS)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await discuss(discord, server.listener, general, 59)
     assert result.ephemeral
     assert result.content == (
@@ -147,7 +147,7 @@ async def test_discuss_of_a_number_that_does_not_exist_opens_nothing(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await discuss(discord, server.listener, server.guild.general, 999)
     assert result.content.startswith("There is no episode #999")
     assert discord.messages(server.guild.general) == []
@@ -165,7 +165,7 @@ async def test_discuss_in_a_channel_the_member_may_not_post_in_posts_nothing_for
 ) -> None:
     readonly = read_only_channel(discord, server)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         result = await discuss(discord, server.listener, readonly, 59)
     assert result.ephemeral
     assert result.content == (
@@ -180,7 +180,7 @@ async def test_discuss_in_a_channel_the_member_may_not_post_in_opens_it_in_the_a
 ) -> None:
     readonly = read_only_channel(discord, server)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         result = await discuss(discord, server.listener, readonly, 59)
     (thread,) = discord.threads(server.episodes_channel)
@@ -193,7 +193,7 @@ async def test_discuss_in_a_channel_the_member_may_not_post_in_still_links_an_ex
 ) -> None:
     readonly = read_only_channel(discord, server)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await discuss(discord, server.listener, server.guild.general, 59)
         result = await discuss(discord, server.listener, readonly, 59)
     (thread,) = discord.threads(server.guild.general)

@@ -156,7 +156,7 @@ async def test_a_suggestion_an_episode_already_covers_names_that_episode(
     discord: DiscordEmulator, server: Server, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         channel = await suggestions_channel(discord, server)
         topic = await suggest(discord, server.listener, server, "How to fool a smart camera")
         guest = await suggest(discord, server.listener, server, "Invite Jon Krohn")
@@ -197,7 +197,7 @@ async def test_mentions_in_a_suggestion_ping_nobody(
     bystander = discord.add_member(server.guild, "bystander")
     topic = f"@everyone <@{bystander.id}> <@&{server.ping_role.id}> *bold* topic"
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         await discord.run_command(server.moderator, server.guild.general, "config threads", enabled=True)
         channel = await suggestions_channel(discord, server)
@@ -206,7 +206,7 @@ async def test_mentions_in_a_suggestion_ping_nobody(
             server.moderator, server.guild.general, "suggestions mark", id=1, status="done", episode=90
         )
         feed_host.publish(FEED)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
     (card,) = discord.messages(channel)
     assert "\\*bold\\*" in card["embeds"][0]["title"]
     (thread, *_) = [t for t in discord.threads(server.episodes_channel) if t.name == EPISODE_90]
@@ -225,7 +225,7 @@ async def test_only_moderators_mark_suggestions_and_the_card_shows_the_status(
 ) -> None:
     feed_host.publish(FEED)
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         channel = await suggestions_channel(discord, server)
         await suggest(discord, server.listener, server, "Recommender systems and manipulation")
         (card,) = discord.messages(channel)
@@ -265,7 +265,7 @@ async def test_voters_are_told_in_the_thread_when_the_linked_episode_is_announce
 ) -> None:
     fan = discord.add_member(server.guild, "fan")
     async with start_bot() as bot:
-        await bot.announcer.poll()  # feed-previous: episode 90 is not out yet
+        await bot.services.announcer.poll()  # feed-previous: episode 90 is not out yet
         await configure(discord, server)
         await discord.run_command(server.moderator, server.guild.general, "config threads", enabled=True)
         channel = await suggestions_channel(discord, server)
@@ -275,8 +275,8 @@ async def test_voters_are_told_in_the_thread_when_the_linked_episode_is_announce
             server.moderator, server.guild.general, "suggestions mark", id=1, status="done", episode=90
         )
         feed_host.publish(FEED)
-        await bot.announcer.poll()
-        await bot.announcer.poll()  # nothing new: nobody is told twice
+        await bot.services.announcer.poll()
+        await bot.services.announcer.poll()  # nothing new: nobody is told twice
     assert "When Ep. 90 is announced here" in marked.content
     threads = {thread.name: thread for thread in discord.threads(server.episodes_channel)}
     assert discord.messages(threads[EPISODE_89]) == []
@@ -292,11 +292,11 @@ async def test_marking_done_with_an_episode_already_announced_tells_the_voters_a
 ) -> None:
     fans = [discord.add_member(server.guild, f"fan{n}") for n in range(52)]
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server)  # no threads: the message replies to the announcement
         channel = await suggestions_channel(discord, server)
         feed_host.publish(FEED)
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await suggest(discord, server.listener, server, "Social media and addiction")
         await discord.click(fans[0], discord.messages(channel)[0], upvote(1))
         # The other votes are seeded directly: this test is about the message, not the clicks.
@@ -417,7 +417,7 @@ async def test_voters_are_told_when_their_episode_comes_out_in_a_catch_up(
     feed_host.publish(without_newest(7))
     suggestions = discord.add_channel(server.guild, "suggestions")
     async with start_bot() as bot:
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
         await configure(discord, server, role=False)
         await discord.run_command(
             server.moderator, server.guild.general, "suggestions channel set", channel=suggestions
@@ -429,7 +429,7 @@ async def test_voters_are_told_when_their_episode_comes_out_in_a_catch_up(
             server.moderator, server.guild.general, "suggestions mark", id=1, status="done", episode=86
         )
         feed_host.publish(FEED)  # episode 86 is among the older ones: it lands in the catch-up
-        await bot.announcer.poll()
+        await bot.services.announcer.poll()
     everywhere = [
         m["content"] for channel in (server.episodes_channel, suggestions) for m in discord.messages(channel)
     ]

@@ -1,10 +1,9 @@
-"""Finding the discussion thread of an episode in a server, or opening one; autocomplete's episode tokens."""
+"""Finding the discussion thread of an episode in a server, or opening one."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import discord
 
-from bot.announce.render import thread_name
 from bot.clock import utc_now
 from bot.db.announcements import AnnouncementRepository
 from bot.db.discussions import DiscussionRepository, DiscussionThread
@@ -21,7 +19,7 @@ from bot.db.guilds import GuildSettingsRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.permissions import describe, missing_in
-from bot.ui.episode_browser import link_view
+from bot.posts import Post
 
 if TYPE_CHECKING:
     from discord.interactions import InteractionChannel
@@ -31,20 +29,8 @@ log = logging.getLogger(__name__)
 THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = (
     10080  # a week: an episode's discussion lasts longer than a day
 )
-_TOKEN = re.compile(r"^episode-id:(\d{1,19})$")
 
 ThreadHome = discord.TextChannel | discord.ForumChannel
-
-
-def episode_token(episode: StoredEpisode) -> str:
-    """The value an autocomplete suggestion submits: names one episode, unlike a title or a number."""
-    return f"episode-id:{episode.id}"
-
-
-def episode_id_in(value: str) -> int | None:
-    """The episode id of a submitted suggestion; None for text the user typed themselves."""
-    match = _TOKEN.match(value.strip())
-    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +65,10 @@ class Discussions:
         here: InteractionChannel | None,
         member: discord.Member,
         episode: StoredEpisode,
-        card: discord.Embed,
+        card: Post,
     ) -> DiscussionLink:
-        """The thread of `episode` in `member`'s server; opened from a card posted in `here` (or the
-        announcement channel when `here` cannot hold threads) if there is none yet."""
+        """The thread of `episode` in `member`'s server; opened from `card`, posted in `here` (or the
+        announcement channel when `here` cannot hold threads), if there is none yet."""
         guild = member.guild
         key = (guild.id, episode.id)
         lock = self._locks.get(key)
@@ -94,7 +80,7 @@ class Discussions:
                 return DiscussionLink(existing, created=False)
             home = await self._home(guild, here, member)
             _check_bot_permissions(home)
-            thread = await _open_thread(home, member, episode, card)
+            thread = await _open_thread(home, card)
             await self._discussions.record(
                 DiscussionThread(guild.id, episode.id, home.id, thread.id, member.id, self._clock())
             )
@@ -173,27 +159,28 @@ def _check_bot_permissions(home: ThreadHome) -> None:
         )
 
 
-async def _open_thread(
-    home: ThreadHome, member: discord.Member, episode: StoredEpisode, card: discord.Embed
-) -> discord.Thread:
-    content = f"Discussion of this episode, opened by {member.mention}. Join in below!"
-    mentions = discord.AllowedMentions.none()
+async def _open_thread(home: ThreadHome, card: Post) -> discord.Thread:
     try:
         if isinstance(home, discord.ForumChannel):
             created = await home.create_thread(
-                name=thread_name(episode),
-                content=content,
-                embed=card,
-                view=link_view(episode),
-                allowed_mentions=mentions,
+                name=card.thread_name,
+                content=card.content or discord.utils.MISSING,
+                embed=card.embed,
+                view=card.view or discord.utils.MISSING,
+                allowed_mentions=card.mentions,
             )
             return created.thread
-        message = await home.send(content, embed=card, view=link_view(episode), allowed_mentions=mentions)
+        message = await home.send(
+            card.content,
+            embed=card.embed,
+            view=card.view or discord.utils.MISSING,
+            allowed_mentions=card.mentions,
+        )
     except discord.Forbidden as error:
         raise UserFacingError(f"Discord did not let me post in {home.mention}: {error.text}") from error
     try:
         return await message.create_thread(
-            name=thread_name(episode), auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            name=card.thread_name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
         )
     except discord.HTTPException as error:
         # A card without its thread would only confuse: take it back.

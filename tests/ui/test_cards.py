@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import discord
 import pytest
 
-from bot.announce.render import (
+from bot.ui.cards import (
     DEFAULT_TEMPLATE,
     TemplateError,
     announcement_mentions,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-if TYPE_CHECKING:
-    from bot.app import PodcastBot
+from bot.services import services_of
+from bot.ui.replies import reported
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,16 @@ class NotifyRoleButton(
         return cls(int(match["role_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        async with reported(interaction, source="the Notify me button"):
+            await self._toggle_role(interaction)
+
+    async def _toggle_role(self, interaction: discord.Interaction[Any]) -> None:
         guild = interaction.guild
         member = interaction.user
         if guild is None or not isinstance(member, discord.Member):
             await interaction.response.send_message("This button only works in a server.", ephemeral=True)
             return
-        client: PodcastBot = interaction.client
-        settings = await client.services.guilds.get(guild.id)
+        settings = await services_of(interaction).guilds.get(guild.id)
         role = guild.get_role(self.role_id)
         if not settings.notify_button_enabled or settings.ping_role_id != self.role_id or role is None:
             await interaction.response.send_message(

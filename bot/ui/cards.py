@@ -1,4 +1,5 @@
-"""What an episode looks like on Discord: the card embed, the Listen button, the message template."""
+"""What an episode looks like on Discord: the card embed, the Listen button, the message template, and
+the posts the announcer and the discussions send."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.db.guilds import GuildSettings
 from bot.models import Episode
+from bot.podcast import PODCAST_NAME
+from bot.posts import Post
+from bot.ui.notify import NotifyRoleButton
 
-PODCAST_NAME = "Data Science at Home"
 EMBED_COLOUR = discord.Colour(0x2B6CB0)
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -186,3 +190,49 @@ def announcement_mentions(role_id: int | None) -> discord.AllowedMentions:
     """The ping role, when set, is the only mention an announcement may make."""
     roles: list[discord.abc.Snowflake] | bool = [discord.Object(role_id)] if role_id else False
     return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
+
+
+def link_view(episode: Episode) -> discord.ui.View:
+    """The Listen link alone: it needs no handler and never expires."""
+    view = discord.ui.View(timeout=None)
+    button = listen_button(episode)
+    if button is not None:
+        view.add_item(button)
+    return view
+
+
+class AnnouncementCards:
+    """The posts the Announcer sends: an episode's announcement, and the catch-up digest."""
+
+    def episode(self, settings: GuildSettings, episode: Episode, podcast_image: str | None) -> Post:
+        view = link_view(episode)
+        if settings.notify_button_enabled and settings.ping_role_id:
+            view.add_item(NotifyRoleButton(settings.ping_role_id))
+        return Post(
+            content=render_content(settings.template, episode, settings.ping_role_id),
+            embed=episode_embed(episode, podcast_image=podcast_image),
+            view=view,
+            mentions=announcement_mentions(settings.ping_role_id),
+            thread_name=thread_name(episode),
+        )
+
+    def digest(self, episodes: Sequence[Episode]) -> Post:
+        embed = digest_embed(episodes)
+        return Post(
+            content=None,
+            embed=embed,
+            view=None,
+            mentions=discord.AllowedMentions.none(),
+            thread_name=truncate_words(embed.title or "Catch-up", THREAD_NAME_LIMIT),
+        )
+
+
+def discussion_post(member: discord.Member, episode: Episode, podcast_image: str | None) -> Post:
+    """The card that opens a discussion thread a member asked for (/episode discuss)."""
+    return Post(
+        content=f"Discussion of this episode, opened by {member.mention}. Join in below!",
+        embed=episode_embed(episode, podcast_image=podcast_image),
+        view=link_view(episode),
+        mentions=discord.AllowedMentions.none(),
+        thread_name=thread_name(episode),
+    )

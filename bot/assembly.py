@@ -1,0 +1,64 @@
+"""Builds every service of the bot once, in order, each handed what it needs (and nothing more)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import discord
+
+from bot.announce.announcer import Announcer
+from bot.community.discussions import Discussions
+from bot.community.suggestions import SuggestionService
+from bot.config import Settings
+from bot.db import BotStateRepository, EpisodeRepository, FeedRepository
+from bot.db.announcements import AnnouncementRepository
+from bot.db.config_history import ConfigHistoryRepository
+from bot.db.discussions import DiscussionRepository
+from bot.db.guilds import GuildSettingsRepository
+from bot.db.suggestions import SuggestionRepository
+from bot.feed.fetch import FeedFetcher
+from bot.feed.ingest import FeedIngestor
+from bot.podcast import Podcast
+from bot.search import EpisodeSearch
+from bot.services import Resources, Services
+from bot.ui.cards import AnnouncementCards
+
+
+def build_services(resources: Resources, settings: Settings, client: discord.Client) -> Services:
+    """The services of a bot that talks to Discord through `client` (the Announcer posts with it;
+    nothing else holds it). The command line's offline commands pass a client that never connects."""
+    database = resources.database
+    feeds = FeedRepository(database)
+    episodes = EpisodeRepository(database)
+    guilds = GuildSettingsRepository(database)
+    outbox = AnnouncementRepository(database)
+    podcast = Podcast(feeds, settings.feed_url)
+    search = EpisodeSearch(episodes)
+    ingestor = FeedIngestor(feeds, episodes, FeedFetcher(resources.http))
+    return Services(
+        database=database,
+        bot_state=BotStateRepository(database),
+        feeds=feeds,
+        episodes=episodes,
+        guilds=guilds,
+        outbox=outbox,
+        config_history=ConfigHistoryRepository(database),
+        podcast=podcast,
+        search=search,
+        ingestor=ingestor,
+        announcer=Announcer(
+            client,
+            podcast=podcast,
+            poll_interval=timedelta(seconds=settings.poll_interval_seconds),
+            feeds=feeds,
+            episodes=episodes,
+            guilds=guilds,
+            outbox=outbox,
+            ingestor=ingestor,
+            cards=AnnouncementCards(),
+        ),
+        discussions=Discussions(outbox, DiscussionRepository(database), guilds),
+        suggestions=SuggestionService(
+            SuggestionRepository(database), search=search, episodes=episodes, outbox=outbox
+        ),
+    )
