@@ -14,7 +14,15 @@ from bot.config import Settings
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 from bot.demo.feed_server import FeedServer
 from bot.demo.harness import MANUAL_POLLING, emulator_settings, running_bot
-from discord_emulator import Channel, DiscordEmulator, Guild, Member, Permission, Role
+from discord_emulator import (
+    DEFAULT_BOT_PERMISSIONS,
+    Channel,
+    DiscordEmulator,
+    Guild,
+    Member,
+    Permission,
+    Role,
+)
 
 FEED = FEED_FILE.read_bytes()
 FEED_PREVIOUS = PREVIOUS_FEED_FILE.read_bytes()
@@ -94,3 +102,9 @@ async def configure(discord: DiscordEmulator, server: Server, *, role: bool = Tr
             server.moderator, server.guild.general, "config role set", role=server.ping_role
         )
         assert "will ping" in result.content, result.content
+
+
+def let_the_bot_hand_out_the_ping_role(discord: DiscordEmulator, server: Server) -> None:
+    """What the Notify me button needs: Manage Roles, and the bot's role above the ping role."""
+    discord.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
+    discord.edit_role(server.guild.bot_role, position=server.ping_role.position + 1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.demo.feed_server import FeedServer
-from discord_emulator import DEFAULT_BOT_PERMISSIONS, CommandUsageError, DiscordEmulator, Permission
-from tests.e2e.conftest import FEED, Server, StartBot, configure
+from discord_emulator import CommandUsageError, DiscordEmulator, Permission
+from tests.e2e.conftest import FEED, Server, StartBot, configure, let_the_bot_hand_out_the_ping_role
 
 MODERATOR_COMMANDS: list[tuple[str, dict[str, object]]] = [
     ("config status", {}),
@@ -178,8 +178,7 @@ async def test_poll_now_checks_the_feed_and_is_rate_limited(
 async def test_notify_button_lets_members_give_themselves_the_ping_role_and_take_it_back(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
-    discord.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
-    discord.edit_role(server.guild.bot_role, position=server.ping_role.position + 1)
+    let_the_bot_hand_out_the_ping_role(discord, server)
     async with start_bot() as bot:
         await bot.services.announcer.poll()
         await configure(discord, server)

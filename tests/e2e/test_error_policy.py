@@ -7,13 +7,19 @@ from __future__ import annotations
 import pytest
 
 from bot.ui.replies import GENERIC_ERROR_MESSAGE
-from discord_emulator import DEFAULT_BOT_PERMISSIONS, DiscordEmulator, Permission
-from tests.e2e.conftest import Server, StartBot, configure
+from discord_emulator import DiscordEmulator, InteractionResult
+from tests.e2e.conftest import Server, StartBot, configure, let_the_bot_hand_out_the_ping_role
 from tests.e2e.test_suggestions import suggest, suggestions_channel, upvote
 
 
 async def _broken(*_: object, **__: object) -> None:
     raise RuntimeError("database on fire")
+
+
+def assert_private_apology(result: InteractionResult) -> None:
+    (reply,) = result.messages
+    assert reply["content"] == GENERIC_ERROR_MESSAGE
+    assert reply["flags"] & 64  # only the person who clicked or submitted sees it
 
 
 async def test_a_button_on_a_view_that_fails_gets_a_private_apology(
@@ -28,9 +34,7 @@ async def test_a_button_on_a_view_that_fails_gets_a_private_apology(
         year = await discord.run_command(server.listener, server.guild.general, "episode browse", year=2018)
         monkeypatch.setattr(bot.services.episodes, "by_year", _broken)
         clicked = await discord.click(server.listener, year.message, "episodes:next")
-    (reply,) = clicked.messages
-    assert reply["content"] == GENERIC_ERROR_MESSAGE
-    assert reply["flags"] & 64  # only the person who clicked sees it
+    assert_private_apology(clicked)
     assert "database on fire" in caplog.text
 
 
@@ -42,9 +46,7 @@ async def test_a_select_menu_that_fails_gets_a_private_apology(
         summary = await discord.run_command(server.listener, server.guild.general, "episode browse")
         monkeypatch.setattr(bot.services.episodes, "by_year", _broken)
         chosen = await discord.select(server.listener, summary.message, "episodes:year", ["2015"])
-    (reply,) = chosen.messages
-    assert reply["content"] == GENERIC_ERROR_MESSAGE
-    assert reply["flags"] & 64
+    assert_private_apology(chosen)
 
 
 async def test_a_persistent_vote_button_that_fails_gets_a_private_apology(
@@ -60,17 +62,14 @@ async def test_a_persistent_vote_button_that_fails_gets_a_private_apology(
         (card,) = discord.messages(channel)
         monkeypatch.setattr(bot.services.suggestions, "vote", _broken)
         clicked = await discord.click(server.listener, card, upvote(1))
-    (reply,) = clicked.messages
-    assert reply["content"] == GENERIC_ERROR_MESSAGE
-    assert reply["flags"] & 64
+    assert_private_apology(clicked)
     assert "database on fire" in caplog.text
 
 
 async def test_a_persistent_notify_button_that_fails_gets_a_private_apology(
     discord: DiscordEmulator, server: Server, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    discord.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
-    discord.edit_role(server.guild.bot_role, position=server.ping_role.position + 1)
+    let_the_bot_hand_out_the_ping_role(discord, server)
     async with start_bot() as bot:
         await bot.services.announcer.poll()
         await configure(discord, server)
@@ -80,9 +79,7 @@ async def test_a_persistent_notify_button_that_fails_gets_a_private_apology(
         (announcement,) = discord.messages(server.episodes_channel)
         monkeypatch.setattr(bot.services.guilds, "get", _broken)
         clicked = await discord.click(server.listener, announcement, f"dsh:notify:{server.ping_role.id}")
-    (reply,) = clicked.messages
-    assert reply["content"] == GENERIC_ERROR_MESSAGE
-    assert reply["flags"] & 64
+    assert_private_apology(clicked)
 
 
 async def test_the_template_editor_saves_several_lines(
@@ -122,6 +119,5 @@ async def test_a_modal_that_fails_gets_a_private_apology(
         shown = await discord.run_command(server.moderator, server.guild.general, "config template set")
         monkeypatch.setattr(bot.services.guilds, "update", _broken)
         failed = await discord.submit_modal(server.moderator, shown, {"config:template": "New: {title}"})
-    assert failed.ephemeral
-    assert failed.content == GENERIC_ERROR_MESSAGE
+    assert_private_apology(failed)
     assert "database on fire" in caplog.text
