@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import discord
 
+from bot.announce.alerts import ModeratorAlerts
 from bot.announce.announcer import Announcer
 from bot.community.discussions import Discussions
 from bot.community.suggestions import SuggestionService
@@ -15,6 +16,7 @@ from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigHistoryRepository
 from bot.db.discussions import DiscussionRepository
 from bot.db.guilds import GuildSettingsRepository
+from bot.db.incidents import IncidentRepository
 from bot.db.suggestions import SuggestionRepository
 from bot.feed.fetch import FeedFetcher
 from bot.feed.ingest import FeedIngestor
@@ -32,6 +34,7 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
     episodes = EpisodeRepository(database)
     guilds = GuildSettingsRepository(database)
     outbox = AnnouncementRepository(database)
+    incidents = IncidentRepository(database)
     podcast = Podcast(feeds, settings.feed_url)
     search = EpisodeSearch(episodes)
     ingestor = FeedIngestor(feeds, episodes, FeedFetcher(resources.http))
@@ -43,6 +46,7 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
         guilds=guilds,
         outbox=outbox,
         config_history=ConfigHistoryRepository(database),
+        incidents=incidents,
         podcast=podcast,
         search=search,
         ingestor=ingestor,
@@ -56,6 +60,7 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
             outbox=outbox,
             ingestor=ingestor,
             cards=AnnouncementCards(),
+            alerts=ModeratorAlerts(client, guilds, incidents),
         ),
         discussions=Discussions(outbox, DiscussionRepository(database), guilds),
         suggestions=SuggestionService(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Literal
 
 import discord
+
+# Threads opened on the bot's posts stay in the channel list a week after the last message: an
+# episode's discussion lasts longer than Discord's default day.
+THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = 10080
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.db import BotStateRepository, Database, EpisodeRepository, FeedReposito
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigHistoryRepository
 from bot.db.guilds import GuildSettingsRepository
+from bot.db.incidents import IncidentRepository
 from bot.feed.ingest import FeedIngestor
 from bot.feed.isolation import shutdown_parser_workers
 from bot.podcast import Podcast
@@ -57,6 +58,7 @@ class Services:
     guilds: GuildSettingsRepository
     outbox: AnnouncementRepository
     config_history: ConfigHistoryRepository
+    incidents: IncidentRepository
     podcast: Podcast
     search: EpisodeSearch
     ingestor: FeedIngestor

@@ -10,7 +10,6 @@ from discord.ext import commands
 from bot.announce.announcer import Announcer
 from bot.app import PodcastBot
 from bot.clock import utc_now
-from bot.db.announcements import AnnouncementRepository
 from bot.db.guilds import GuildSettingsRepository
 from bot.ui.notify import NotifyRoleButton
 
@@ -18,18 +17,24 @@ log = logging.getLogger(__name__)
 
 
 class AnnouncementsCog(commands.Cog):
-    def __init__(
-        self, announcer: Announcer, guilds: GuildSettingsRepository, outbox: AnnouncementRepository
-    ) -> None:
+    def __init__(self, client: discord.Client, announcer: Announcer, guilds: GuildSettingsRepository) -> None:
+        self._client = client
         self._announcer = announcer
         self._guilds = guilds
-        self._outbox = outbox
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        if await self._guilds.channel_deleted(channel.guild.id, channel.id, now=utc_now()):
-            log.info("Announcement channel %s of server %s was deleted", channel.id, channel.guild.id)
-            await self._outbox.fail_pending(channel.guild.id, "the announcement channel was deleted")
+        await self._announcer.channel_deleted(channel.guild.id, channel.id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """A server that removed the bot while it was offline sends no event: READY just leaves it out.
+        (A server that is only unavailable is listed, and keeps its settings.)"""
+        present = {guild.id for guild in self._client.guilds}
+        for settings in await self._guilds.announcing():
+            if settings.guild_id not in present:
+                log.info("No longer in server %s; its announcements stop", settings.guild_id)
+                await self._guilds.left(settings.guild_id, now=utc_now())
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
@@ -60,4 +65,4 @@ class AnnouncementsCog(commands.Cog):
 async def setup(bot: PodcastBot) -> None:
     bot.add_dynamic_items(NotifyRoleButton)
     services = bot.services
-    await bot.add_cog(AnnouncementsCog(services.announcer, services.guilds, services.outbox))
+    await bot.add_cog(AnnouncementsCog(bot, services.announcer, services.guilds))

@@ -18,7 +18,7 @@ from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.errors import UserFacingError
-from bot.permissions import describe
+from bot.permissions import describe, missing_in
 from bot.podcast import Podcast
 from bot.ui.cards import (
     DEFAULT_TEMPLATE,
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 FORCED_POLL_GAP = timedelta(seconds=60)
 AnnounceChannel = discord.TextChannel | discord.ForumChannel
+ALERT_PERMISSIONS = ("view_channel", "send_messages")
+# A forum tag that fits announcements, when a forum requires one and the moderator named none.
+FITTING_TAG_WORDS = ("episode", "new", "podcast", "announcement", "release")
 
 
 def _bot_member(guild: discord.Guild) -> discord.Member:
@@ -54,6 +57,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     channel = app_commands.Group(name="channel", description="Where new episodes are announced")
     role = app_commands.Group(name="role", description="The role pinged for new episodes")
     template = app_commands.Group(name="template", description="The text above each announcement")
+    alerts = app_commands.Group(name="alerts", description="Where the bot tells moderators about problems")
 
     def __init__(
         self,
@@ -107,12 +111,14 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     @app_commands.describe(
         channel="A text, announcement or forum channel",
         announce_latest="Also announce the newest episode now, to see how it looks",
+        tag="In a forum: the tag each episode's post gets (a forum may require one)",
     )
     async def channel_set(
         self,
         interaction: discord.Interaction[PodcastBot],
         channel: AnnounceChannel,
         announce_latest: bool = False,
+        tag: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
@@ -123,12 +129,46 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
                 "permission there. Grant it to my role in the channel settings, then run this again. "
                 "Nothing was changed."
             )
+        forum_tag = _forum_tag(channel, tag)
+        if (
+            forum_tag is not None
+            and forum_tag.moderated
+            and not channel.permissions_for(guild.me).manage_threads
+        ):
+            raise UserFacingError(
+                f"Only members with Manage Threads may apply the tag {forum_tag.name}: give me that "
+                "permission in the forum, or choose another tag. Nothing was changed."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._change(interaction, "channel", channel.mention, announce_channel_id=channel.id)
-        message = f"New episodes will be announced in {channel.mention}."
+        await self._change(
+            interaction,
+            "channel",
+            channel.mention + (f" (tag {forum_tag.name})" if forum_tag else ""),
+            announce_channel_id=channel.id,
+            forum_tag_id=forum_tag.id if forum_tag else None,
+        )
+        message = f"New episodes will be announced in {channel.mention}"
+        message += f", each post tagged {forum_tag.name}." if forum_tag else "."
         if announce_latest:
             message += " " + _latest_message(await self._announcer.announce_latest(guild.id))
+        await self._announcer.resume(guild.id)  # what waited for a channel goes out now
         await interaction.followup.send(message, ephemeral=True)
+
+    @channel_set.autocomplete("tag")
+    async def tag_autocomplete(
+        self, interaction: discord.Interaction[PodcastBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        forum = interaction.namespace.channel
+        guild = interaction.guild
+        chosen = guild.get_channel(forum.id) if guild is not None and forum is not None else None
+        if not isinstance(chosen, discord.ForumChannel):
+            return []
+        typed = current.casefold()
+        return [
+            app_commands.Choice(name=tag.name, value=tag.name)
+            for tag in chosen.available_tags
+            if typed in tag.name.casefold()
+        ][:25]
 
     @channel.command(name="clear", description="Stop announcing new episodes in this server")
     async def channel_clear(self, interaction: discord.Interaction[PodcastBot]) -> None:
@@ -299,6 +339,47 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
             message = f"Feed checked: {count} new episode{'s' if count != 1 else ''}."
         await interaction.followup.send(message, ephemeral=True)
 
+    @app_commands.command(name="resume", description="Try announcements again after fixing what paused them")
+    async def resume(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        guild = guild_of(interaction)
+        before = await self._guilds.get(guild.id)
+        if before.announce_channel_id is None:
+            raise UserFacingError("Announcements are off here: choose a channel with /config channel set.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._announcer.resume(guild.id)
+        after = await self._guilds.get(guild.id)
+        summary = await self._outbox.summary(guild.id)
+        if after.paused_reason:
+            message = f"Announcements are still paused: {after.paused_reason}"
+        elif before.paused_reason:
+            message = f"Announcements resumed in <#{after.announce_channel_id}>; {summary.pending} waiting."
+        else:
+            message = f"Announcements were not paused; {summary.pending} waiting to go out."
+        await interaction.followup.send(message, ephemeral=True)
+
+    @alerts.command(name="channel", description="Post alerts here (leave out the channel to stop them)")
+    @app_commands.describe(channel="A channel the moderators read; leave it out to turn alerts off")
+    async def alerts_channel(
+        self, interaction: discord.Interaction[PodcastBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        guild = guild_of(interaction)
+        if channel is None:
+            await self._change(interaction, "alerts channel", None, alerts_channel_id=None)
+            await interaction.response.send_message("No more alerts.", ephemeral=True)
+            return
+        missing = missing_in(channel, _bot_member(guild), ALERT_PERMISSIONS)
+        if missing:
+            raise UserFacingError(
+                f"I can't post alerts in {channel.mention}: I lack the {describe(missing)} permission there. "
+                "Nothing was changed."
+            )
+        await self._change(interaction, "alerts channel", channel.mention, alerts_channel_id=channel.id)
+        await interaction.response.send_message(
+            f"I will tell {channel.mention} when the feed fails for hours, when announcements pause (and "
+            "why) or an announcement is given up, and again when it is over.",
+            ephemeral=True,
+        )
+
     @app_commands.command(
         name="status", description="Feed health, this server's settings and its announcements"
     )
@@ -322,7 +403,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
                     f"{feed.last_error}"
                 )
         embed.add_field(name="Feed", value="\n".join(feed_lines)[:1024], inline=False)
-        embed.add_field(name="Settings", value=_settings_text(settings)[:1024], inline=False)
+        embed.add_field(name="Settings", value=_settings_text(settings, guild)[:1024], inline=False)
         announce_lines = [f"Sent: {outbox.sent} · Pending: {outbox.pending} · Failed: {outbox.failed}"]
         if settings.paused_reason:
             announce_lines.append(f"⏸️ Paused: {settings.paused_reason}")
@@ -348,6 +429,34 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         )
 
 
+def _forum_tag(channel: AnnounceChannel, wanted: str | None) -> discord.ForumTag | None:
+    """The tag announcements carry in `channel`: the one named, else in a forum that requires a tag one
+    that fits; UserFacingError when the forum requires one and none fits or the name is unknown."""
+    if not isinstance(channel, discord.ForumChannel):
+        if wanted is not None:
+            raise UserFacingError(
+                f"Tags only exist in forums, and {channel.mention} is not one. Nothing was changed."
+            )
+        return None
+    names = ", ".join(tag.name for tag in channel.available_tags) or "none yet"
+    if wanted is not None:
+        for tag in channel.available_tags:
+            if tag.name.casefold() == wanted.strip().casefold() or str(tag.id) == wanted.strip():
+                return tag
+        raise UserFacingError(
+            f"{channel.mention} has no tag named {wanted!r} (its tags: {names}). Nothing was changed."
+        )
+    if not channel.flags.require_tag:
+        return None
+    for tag in channel.available_tags:
+        if not tag.moderated and any(word in tag.name.casefold() for word in FITTING_TAG_WORDS):
+            return tag
+    raise UserFacingError(
+        f"{channel.mention} requires a tag on each post: choose one with the tag option (its tags: {names}). "
+        "Nothing was changed."
+    )
+
+
 def _latest_message(latest: LatestAnnouncement | None) -> str:
     if latest is None:
         return "There is no episode to announce yet: the feed has not been fetched."
@@ -366,23 +475,31 @@ def _shown_setting(settings: GuildSettings, setting: str) -> str | None:
         "template": settings.template,
         "threads": "on" if settings.threads_enabled else "off",
         "notify button": "on" if settings.notify_button_enabled else "off",
+        "alerts channel": f"<#{settings.alerts_channel_id}>" if settings.alerts_channel_id else None,
     }
     return shown[setting]
 
 
-def _settings_text(settings: GuildSettings) -> str:
+def _settings_text(settings: GuildSettings, guild: discord.Guild) -> str:
     channel = (
         f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else "not set (no announcements)"
     )
     role = f"<@&{settings.ping_role_id}>" if settings.ping_role_id else "none"
     template = "default" if settings.template is None else f"custom: `{settings.template[:200]}`"
+    alerts = f"<#{settings.alerts_channel_id}>" if settings.alerts_channel_id else "off"
+    lines = [f"Channel: {channel}"]
+    forum = guild.get_channel(settings.announce_channel_id or 0)
+    if settings.forum_tag_id and isinstance(forum, discord.ForumChannel):
+        tag = forum.get_tag(settings.forum_tag_id)
+        lines.append(f"Forum tag: {tag.name if tag else 'deleted: choose another with /config channel set'}")
     return "\n".join(
         [
-            f"Channel: {channel}",
+            *lines,
             f"Ping role: {role}",
             f"Template: {template}",
             f"Threads: {'on' if settings.threads_enabled else 'off'}",
             f"Notify button: {'on' if settings.notify_button_enabled else 'off'}",
+            f"Alerts: {alerts}",
         ]
     )
 

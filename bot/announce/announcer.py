@@ -1,4 +1,6 @@
-"""Announcer: polls the feed, plans announcements into the outbox and delivers them exactly once."""
+"""Announcer: polls the feed, plans announcements into the outbox and delivers them exactly once,
+in order, whatever Discord does: rate limits, outages and lost answers are retried for days; only a
+refusal that retrying cannot fix ends an announcement, and a moderator hears why."""
 
 from __future__ import annotations
 
@@ -9,20 +11,21 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-import aiohttp
 import discord
 
+from bot.announce.alerts import ModeratorAlerts
+from bot.announce.failures import Failure, judge
+from bot.announce.pacing import RequestPacer
+from bot.announce.posting import AnnouncementPoster, AnnouncementRenderer
 from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAnnouncement
-from bot.db.guilds import GuildSettings, GuildSettingsRepository
+from bot.db.guilds import GuildSettings, GuildSettingsRepository, PauseKind
 from bot.feed.ingest import FeedIngestor, IngestError, IngestResult
 from bot.models import StoredEpisode
 from bot.permissions import describe, missing_in
 from bot.podcast import Podcast
-from bot.posts import Post
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +35,21 @@ MAX_FULL_ANNOUNCEMENTS_PER_POLL = 5
 # re-published (a rebuilt archive, a fixed guid), not news. Relative to the catalogue, not the
 # clock, so a bot that was down for weeks still announces what it missed.
 BACKFILL_TOLERANCE = timedelta(days=2)
-MAX_DELIVERY_ATTEMPTS = 6
 DELIVERY_RETRY_BASE = timedelta(seconds=30)
-DELIVERY_RETRY_CAP = timedelta(hours=1)
+DELIVERY_RETRY_CAP = timedelta(minutes=30)
+# Discord's incidents last hours; an announcement is given up only after failing this long.
+DELIVERY_RETRY_HORIZON = timedelta(days=7)
+# A server that is unavailable (a Discord outage) is tried again this often, losing nothing.
+OUTAGE_RECHECK = timedelta(minutes=5)
 FEED_BACKOFF_CAP = timedelta(hours=6)
-THREAD_ALREADY_CREATED = 160004  # Discord's error code
-REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+# The moderators hear of a failing feed once it has failed this long: a blip is not an incident.
+FEED_ALERT_AFTER = timedelta(hours=2)
+# Read Message History: after a crash the bot reads the channel to find out whether it had posted.
+REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 THREAD_PERMISSIONS = ("create_public_threads",)
 
 
 AnnouncedHook = Callable[["Announcement", StoredEpisode], Awaitable[None]]
-
-
-class AnnouncementRenderer(Protocol):
-    """How announcements look (bot.ui.cards renders them)."""
-
-    def episode(self, settings: GuildSettings, episode: StoredEpisode, podcast_image: str | None) -> Post: ...
-
-    def digest(self, episodes: Sequence[StoredEpisode]) -> Post: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +66,9 @@ class PollOutcome:
     queued: int
 
 
-class _Retry(Exception):
-    """A delivery failed in a way worth trying again later."""
-
-
-class _Unusable(Exception):
-    """The configured channel cannot take announcements; the moderators must change it."""
-
-
 def announcement_nonce(guild_id: int, episode_id: int, kind: str) -> str:
-    """The same (server, episode) always gets the same nonce, so a message resent after a crash
-    is recognised by Discord (enforce_nonce) instead of posted twice. Discord takes 25 chars."""
+    """The same (server, episode) always gets the same nonce, so a message resent soon after a
+    crash is recognised by Discord (enforce_nonce) instead of posted twice. Discord takes 25 chars."""
     return hashlib.sha256(f"{guild_id}:{episode_id}:{kind}".encode()).hexdigest()[:25]
 
 
@@ -104,6 +96,8 @@ class Announcer:
         outbox: AnnouncementRepository,
         ingestor: FeedIngestor,
         cards: AnnouncementRenderer,
+        alerts: ModeratorAlerts,
+        pacer: RequestPacer | None = None,
         concurrency: int = 10,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -115,14 +109,27 @@ class Announcer:
         self._guilds = guilds
         self._outbox = outbox
         self._ingestor = ingestor
-        self._cards = cards
+        self._alerts = alerts
+        self._poster = AnnouncementPoster(client, cards, podcast, pacer or RequestPacer())
         self._concurrency = asyncio.Semaphore(concurrency)
-        self.clock = clock  # replaceable, so tests and the demo can move time forward
+        self._clock = clock
         # Called after each episode announcement is recorded as sent (a failing hook is logged and
         # does not affect delivery): features that react to an announcement subscribe here.
         self.on_announced: list[AnnouncedHook] = []
         self._poll_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
+        # Cloudflare is refusing the bot's requests until then: nothing is sent, so the ban ends.
+        self._blocked_until: datetime | None = None
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        """Tests and the soak move time forward; the alerts keep the same time."""
+        self._clock = clock
+        self._alerts.clock = clock
 
     # ---- polling and planning -------------------------------------------------------------
 
@@ -147,8 +154,15 @@ class Announcer:
                 failed = await self._feeds.get_or_create(self._podcast.feed_url)
                 delay = min(self._poll_interval * 2 ** (failed.consecutive_failures - 1), FEED_BACKOFF_CAP)
                 await self._feeds.schedule_next_attempt(failed.id, now + max(delay, self._poll_interval))
+                if failed.failing_since is not None and now - failed.failing_since >= FEED_ALERT_AFTER:
+                    since = discord.utils.format_dt(failed.failing_since, "R")
+                    await self._alerts.started_everywhere(
+                        "feed", f"The podcast feed has been failing since {since}: {error}. I keep trying."
+                    )
                 return PollOutcome(True, None, str(error), 0)
             await self._feeds.schedule_next_attempt(before.id, now + self._poll_interval)
+            if before.consecutive_failures:
+                await self._alerts.ended_everywhere("feed", "The podcast feed works again.")
             queued = await self._queue(
                 result, newest_known=newest_known[0].published if newest_known else None
             )
@@ -193,9 +207,10 @@ class Announcer:
         """Send every due announcement: servers concurrently (bounded), each server in order."""
         async with self._delivery_lock:
             await self.resume_fixed_servers()
-            due = await self._outbox.due(self.clock())
-            if not due:
+            now = self.clock()
+            if self._blocked_until is not None and now < self._blocked_until:
                 return
+            due = await self._outbox.due(now)
             by_guild: dict[int, list[Announcement]] = defaultdict(list)
             for announcement in due:
                 by_guild[announcement.guild_id].append(announcement)
@@ -208,63 +223,120 @@ class Announcer:
                 # The moderators turned announcements off: what was still queued is not sent later.
                 await self._outbox.fail_pending(guild_id, "announcements were turned off in this server")
                 return
+            guild = self._client.get_guild(guild_id)
+            if guild is None or guild.unavailable:
+                # A Discord outage (or the bot is still connecting): everything waits, nothing is lost.
+                first = announcements[0]
+                await self._outbox.mark_retry(
+                    [first.id],
+                    error="the server is unavailable (a Discord outage)",
+                    next_attempt_at=self.clock() + OUTAGE_RECHECK,
+                    outcome_unknown=first.outcome_unknown,
+                )
+                return
             digest = [a for a in announcements if a.kind == "digest"]
             batches: list[list[Announcement]] = ([digest] if digest else []) + [
                 [a] for a in announcements if a.kind == "full"
             ]
             for batch in batches:
-                try:
-                    await self._deliver(settings, batch)
-                except _Retry as error:
-                    await self._schedule_retry(batch, str(error))
+                if self._blocked_until is not None and self.clock() < self._blocked_until:
+                    return
+                failure = await self._deliver(settings, batch)
+                if failure is not None and failure.verdict != "give_up":
                     return  # later episodes wait: a server sees its announcements in order
-                except discord.Forbidden as error:
-                    await self._pause(settings, settings.announce_channel_id, error)
-                    return
-                except _Unusable as error:
-                    await self._guilds.pause(guild_id, str(error), now=self.clock())
-                    return
-                except discord.NotFound as error:
-                    await self._channel_gone(settings, settings.announce_channel_id, error)
-                    return
-                except discord.HTTPException as error:
-                    # A 4xx other than 403/404: retrying the same request cannot help.
-                    log.error("Discord refused announcement %s: %s", [a.id for a in batch], error)
-                    await self._outbox.mark_retry(
-                        [a.id for a in batch], error=_short(error), next_attempt_at=None
-                    )
-                except Exception:
-                    log.exception("Unexpected error delivering announcements %s", [a.id for a in batch])
-                    await self._schedule_retry(batch, "unexpected error (see the bot's log)")
-                    return
 
-    async def _deliver(self, settings: GuildSettings, batch: list[Announcement]) -> None:
+    async def _deliver(self, settings: GuildSettings, batch: list[Announcement]) -> Failure | None:
+        """Deliver one batch and record the outcome; the failure, if it failed."""
         first = batch[0]
         ids = [a.id for a in batch]
         episodes = await self._episodes.by_ids([a.episode_id for a in batch])
         if len(episodes) != len(batch):
             await self._outbox.mark_retry(ids, error="the episode no longer exists", next_attempt_at=None)
-            return
-        await self._outbox.record_attempt(ids)
+            return Failure("give_up", "the episode no longer exists")
+        await self._outbox.record_attempt(ids, now=self.clock())
+        assert settings.announce_channel_id is not None
         try:
-            # The server's current channel: a moderator may have moved announcements since this
-            # one was planned (for instance to fix a pause).
-            channel_id = settings.announce_channel_id
-            assert channel_id is not None
-            channel = await self._resolve_channel(channel_id)
-            if first.kind == "digest":
-                message_id, thread_id = await self._send_digest(channel, first, episodes)
-            else:
-                message_id, thread_id = await self._send_episode(channel, settings, first, episodes[0])
-        except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as error:
-            raise _Retry(_short(error)) from error
+            delivered = await self._poster.deliver(
+                settings,
+                batch,
+                episodes,
+                nonce=announcement_nonce(first.guild_id, first.episode_id, first.kind),
+            )
+        except Exception as error:
+            guild = self._client.get_guild(settings.guild_id)
+            failure = judge(
+                error,
+                channel_id=settings.announce_channel_id,
+                guild_unavailable=guild is None or guild.unavailable,
+            )
+            if failure.verdict == "retry" and not isinstance(error, discord.HTTPException):
+                log.warning("Delivering announcements %s failed", ids, exc_info=error)
+            await self._record_failure(settings, batch, episodes, failure)
+            return failure
         await self._outbox.mark_sent(
-            ids, message_id=message_id, thread_id=thread_id, now=self.clock(), channel_id=channel_id
+            ids,
+            message_id=delivered.message_id,
+            thread_id=delivered.thread_id,
+            now=self.clock(),
+            channel_id=delivered.channel_id,
         )
-        log.info("Announced episodes %s in server %s", [a.episode_id for a in batch], first.guild_id)
+        how = "found already posted" if delivered.found else "announced"
+        log.info("Episodes %s %s in server %s", [a.episode_id for a in batch], how, first.guild_id)
         # by_ids keeps the batch's order: each episode goes with its own row, digest or not.
         for announcement, episode in zip(batch, episodes, strict=True):
             await self._run_announced_hooks(announcement.id, episode)
+        return None
+
+    async def _record_failure(
+        self,
+        settings: GuildSettings,
+        batch: list[Announcement],
+        episodes: Sequence[StoredEpisode],
+        failure: Failure,
+    ) -> None:
+        ids = [a.id for a in batch]
+        now = self.clock()
+        if failure.verdict == "banned":
+            self._blocked_until = now + failure.wait
+            log.error(
+                "Discord's Cloudflare refuses the bot's requests; nothing is sent until %s",
+                self._blocked_until,
+            )
+        if failure.verdict in ("retry", "banned"):
+            first_attempt = min((a.first_attempt_at or now) for a in batch)
+            if now - first_attempt < DELIVERY_RETRY_HORIZON:
+                attempts = max(a.attempts for a in batch) + 1
+                delay = max(min(DELIVERY_RETRY_BASE * 2 ** (attempts - 1), DELIVERY_RETRY_CAP), failure.wait)
+                log.warning("Announcements %s failed (%s); retrying in %s", ids, failure.reason, delay)
+                await self._outbox.mark_retry(
+                    ids,
+                    error=failure.reason,
+                    next_attempt_at=now + delay,
+                    outcome_unknown=failure.may_have_posted,
+                )
+                return
+            failure = Failure(
+                "give_up", f"Discord kept failing for {DELIVERY_RETRY_HORIZON.days} days: {failure.reason}"
+            )
+        if failure.verdict == "give_up":
+            log.error("Giving up on announcements %s: %s", ids, failure.reason)
+            await self._outbox.mark_retry(ids, error=failure.reason, next_attempt_at=None)
+            titles = ", ".join(f"**{discord.utils.escape_markdown(e.title[:100])}**" for e in episodes)
+            await self._alerts.started(
+                settings.guild_id,
+                "given_up",
+                f"I gave up announcing {titles}: {failure.reason}",
+                subject=str(ids[0]),
+            )
+            return
+        # Paused, or the channel is gone: nothing was posted, and the announcements stay queued.
+        await self._outbox.mark_retry(ids, error=failure.reason, next_attempt_at=now)
+        assert settings.announce_channel_id is not None
+        if failure.verdict == "channel_gone":
+            await self._channel_gone(settings, settings.announce_channel_id)
+            return
+        assert failure.pause_kind is not None
+        await self._pause(settings, failure.reason, failure.pause_kind)
 
     async def _run_announced_hooks(self, announcement_id: int, episode: StoredEpisode) -> None:
         sent = await self._outbox.get(announcement_id)
@@ -275,121 +347,43 @@ class Announcer:
             except Exception:
                 log.exception("Announcement hook %r failed for announcement %s", hook, announcement_id)
 
-    async def _send_episode(
-        self,
-        channel: discord.abc.Messageable | discord.ForumChannel,
-        settings: GuildSettings,
-        announcement: Announcement,
-        episode: StoredEpisode,
-    ) -> tuple[int, int | None]:
-        """Post one episode's announcement; returns the message id and the thread id, if any."""
-        post = self._cards.episode(settings, episode, await self._podcast.image())
-        nonce = announcement_nonce(announcement.guild_id, announcement.episode_id, "full")
-        message_id, thread_id, message = await self._post(channel, announcement, post, nonce)
-        if message is None or not settings.threads_enabled:
-            return message_id, thread_id
-        try:
-            thread = await message.create_thread(name=post.thread_name, auto_archive_duration=10080)
-            thread_id = thread.id
-        except discord.HTTPException as error:
-            if error.code == THREAD_ALREADY_CREATED:
-                # Opened before a crash: a thread started from a message shares its id.
-                thread_id = message.id
-            else:
-                # The announcement itself is out; a missing thread must not make it resend.
-                log.warning("Could not open a discussion thread on message %s: %s", message.id, error)
-        return message_id, thread_id
-
-    async def _send_digest(
-        self,
-        channel: discord.abc.Messageable | discord.ForumChannel,
-        first: Announcement,
-        episodes: Sequence[StoredEpisode],
-    ) -> tuple[int, int | None]:
-        """Post the catch-up message listing `episodes`; in a forum, as a post of its own."""
-        nonce = announcement_nonce(first.guild_id, first.episode_id, "digest")
-        message_id, thread_id, _ = await self._post(channel, first, self._cards.digest(episodes), nonce)
-        return message_id, thread_id
-
-    async def _post(
-        self,
-        channel: discord.abc.Messageable | discord.ForumChannel,
-        announcement: Announcement,
-        post: Post,
-        nonce: str,
-    ) -> tuple[int, int | None, discord.Message | None]:
-        """Send `post` to a channel (the message comes back) or as a forum post of its own."""
-        view = post.view or discord.utils.MISSING
-        if isinstance(channel, discord.ForumChannel):
-            existing = self._post_already_made(channel, post.thread_name) if announcement.attempts else None
-            if existing is not None:
-                return (*existing, None)
-            created = await channel.create_thread(
-                name=post.thread_name,
-                content=post.content or discord.utils.MISSING,
-                embed=post.embed,
-                view=view,
-                allowed_mentions=post.mentions,
-            )
-            return created.message.id, created.thread.id, None
-        message = await channel.send(
-            content=post.content, embed=post.embed, view=view, allowed_mentions=post.mentions, nonce=nonce
-        )
-        return message.id, None, message
-
-    def _post_already_made(self, forum: discord.ForumChannel, name: str) -> tuple[int, int] | None:
-        """A forum post this bot already made under `name`. Thread creation takes no nonce, so
-        after a crash mid-send this is how a retry avoids posting twice."""
-        me = self._client.user.id if self._client.user else None
-        for thread in forum.threads:
-            if thread.name == name and thread.owner_id == me:
-                return thread.id, thread.id  # a post's first message shares the thread's id
-        return None
-
-    async def _resolve_channel(self, channel_id: int) -> discord.abc.Messageable | discord.ForumChannel:
-        channel = self._client.get_channel(channel_id)
-        if channel is None:
-            channel = await self._client.fetch_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable | discord.ForumChannel):
-            raise _Unusable(
-                f"<#{channel_id}> cannot hold messages: choose a text, announcement or forum channel."
-            )
-        return channel
-
-    async def _schedule_retry(self, batch: list[Announcement], error: str) -> None:
-        attempts = max(a.attempts for a in batch) + 1
-        if attempts >= MAX_DELIVERY_ATTEMPTS:
-            log.error(
-                "Giving up on announcements %s after %d attempts: %s", [a.id for a in batch], attempts, error
-            )
-            next_attempt = None
-        else:
-            delay = min(DELIVERY_RETRY_BASE * 2 ** (attempts - 1), DELIVERY_RETRY_CAP)
-            next_attempt = self.clock() + delay
-            log.warning("Announcement %s failed (%s); retrying in %s", [a.id for a in batch], error, delay)
-        await self._outbox.mark_retry([a.id for a in batch], error=error, next_attempt_at=next_attempt)
-
-    async def _pause(self, settings: GuildSettings, channel_id: int, error: discord.Forbidden) -> None:
-        channel = self._client.get_channel(channel_id)
-        reason = f"Discord refused the announcement in <#{channel_id}> (missing permissions)."
-        if isinstance(channel, discord.abc.GuildChannel):
+    async def _pause(self, settings: GuildSettings, reason: str, kind: PauseKind) -> None:
+        channel_id = settings.announce_channel_id
+        channel = self._client.get_channel(channel_id or 0)
+        if kind == "permissions" and isinstance(channel, discord.abc.GuildChannel):
             missing = missing_permissions(channel, channel.guild.me, settings.threads_enabled)
             if missing:
                 reason = f"The bot lacks {describe(missing)} in <#{channel_id}>."
-        log.warning("Pausing announcements in server %s: %s (%s)", settings.guild_id, reason, error.text)
-        await self._guilds.pause(settings.guild_id, reason, now=self.clock())
+        log.warning("Pausing announcements in server %s: %s", settings.guild_id, reason)
+        await self._guilds.pause(settings.guild_id, reason, kind=kind, now=self.clock())
+        await self._alerts.started(settings.guild_id, "paused", f"Announcements are paused. {reason}")
 
-    async def _channel_gone(self, settings: GuildSettings, channel_id: int, error: discord.NotFound) -> None:
-        log.warning(
-            "Announcement channel %s of server %s is gone: %s", channel_id, settings.guild_id, error.text
-        )
-        await self._guilds.channel_deleted(settings.guild_id, channel_id, now=self.clock())
-        await self._outbox.fail_pending(settings.guild_id, "the announcement channel was deleted")
+    async def _channel_gone(self, settings: GuildSettings, channel_id: int) -> None:
+        log.warning("Announcement channel %s of server %s is gone", channel_id, settings.guild_id)
+        await self.channel_deleted(settings.guild_id, channel_id)
+
+    async def channel_deleted(self, guild_id: int, channel_id: int) -> None:
+        """Forget a deleted announcement channel (an event, or Discord saying so)."""
+        if await self._guilds.channel_deleted(guild_id, channel_id, now=self.clock()):
+            await self._outbox.fail_pending(guild_id, "the announcement channel was deleted")
+            await self._alerts.started(
+                guild_id,
+                "paused",
+                f"Announcements are paused: the announcement channel <#{channel_id}> was deleted. "
+                "Choose a new one with /config channel set.",
+            )
+
+    async def resume(self, guild_id: int) -> None:
+        """A moderator fixed what paused the server (or asked to try again): deliver now."""
+        await self._guilds.resume(guild_id)
+        await self._alerts.ended(guild_id, "paused", "Announcements are flowing again.")
+        await self.deliver_due()
 
     async def resume_fixed_servers(self) -> None:
-        """Lift pauses whose cause is gone: the channel exists and the bot now has its permissions."""
+        """Lift the pauses that permissions caused once the bot has them again (no request needed:
+        discord.py keeps the permissions up to date from gateway events)."""
         for settings in await self._guilds.paused():
-            if settings.announce_channel_id is None:
+            if settings.announce_channel_id is None or settings.paused_kind != "permissions":
                 continue
             channel = self._client.get_channel(settings.announce_channel_id)
             if isinstance(channel, discord.abc.GuildChannel) and not missing_permissions(
@@ -397,6 +391,7 @@ class Announcer:
             ):
                 log.info("Permissions fixed in server %s; resuming announcements", settings.guild_id)
                 await self._guilds.resume(settings.guild_id)
+                await self._alerts.ended(settings.guild_id, "paused", "Announcements are flowing again.")
 
 
 def plan_announcements(guild: GuildSettings, news: Sequence[StoredEpisode]) -> list[PlannedAnnouncement]:
@@ -415,9 +410,3 @@ def _is_news(episode: StoredEpisode, newest_known: datetime | None) -> bool:
     if episode.published is None or newest_known is None:
         return True
     return episode.published >= newest_known - BACKFILL_TOLERANCE
-
-
-def _short(error: BaseException) -> str:
-    if isinstance(error, discord.HTTPException):
-        return f"HTTP {error.status}: {error.text or error.__class__.__name__}"[:200]
-    return (str(error) or error.__class__.__name__)[:200]

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -19,16 +19,13 @@ from bot.db.guilds import GuildSettingsRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.permissions import describe, missing_in
-from bot.posts import Post
+from bot.posts import THREAD_ARCHIVE_MINUTES, Post
 
 if TYPE_CHECKING:
     from discord.interactions import InteractionChannel
 
 log = logging.getLogger(__name__)
 
-THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = (
-    10080  # a week: an episode's discussion lasts longer than a day
-)
 
 ThreadHome = discord.TextChannel | discord.ForumChannel
 

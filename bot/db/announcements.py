@@ -31,6 +31,9 @@ class Announcement:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    first_attempt_at: datetime | None
+    # The last attempt may have posted without the bot hearing of it (a crash, a lost response).
+    outcome_unknown: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ def _announcement(row: aiosqlite.Row) -> Announcement:
         last_error=row["last_error"],
         created_at=from_db(row["created_at"]),
         sent_at=from_db_or_none(row["sent_at"]),
+        first_attempt_at=from_db_or_none(row["first_attempt_at"]),
+        outcome_unknown=bool(row["outcome_unknown"]),
     )
 
 
@@ -126,11 +131,14 @@ class AnnouncementRepository:
             row = await cursor.fetchone()
         return None if row is None else _announcement(row)
 
-    async def record_attempt(self, ids: Sequence[int]) -> None:
-        """Count an attempt before sending, so a crash mid-send is visible after a restart."""
+    async def record_attempt(self, ids: Sequence[int], *, now: datetime) -> None:
+        """Count an attempt before sending, and mark its outcome unknown until Discord answers: after a
+        crash mid-send, the restarted bot knows it must look for the message before sending again."""
         async with self._db.transaction() as connection:
             await connection.executemany(
-                "UPDATE announcements SET attempts = attempts + 1 WHERE id = ?", [(i,) for i in ids]
+                "UPDATE announcements SET attempts = attempts + 1, outcome_unknown = 1, "
+                "first_attempt_at = coalesce(first_attempt_at, ?) WHERE id = ?",
+                [(to_db(now), i) for i in ids],
             )
 
     async def mark_sent(
@@ -149,19 +157,28 @@ class AnnouncementRepository:
                 """
                 UPDATE announcements
                 SET status = 'sent', message_id = ?, thread_id = ?, sent_at = ?, last_error = NULL,
-                    next_attempt_at = NULL, channel_id = coalesce(?, channel_id)
+                    next_attempt_at = NULL, channel_id = coalesce(?, channel_id), outcome_unknown = 0
                 WHERE id = ?
                 """,
                 [(message_id, thread_id, to_db(now), channel_id, i) for i in ids],
             )
 
-    async def mark_retry(self, ids: Sequence[int], *, error: str, next_attempt_at: datetime | None) -> None:
-        """Record a failed attempt: retry at `next_attempt_at`, or give up when it is None."""
+    async def mark_retry(
+        self,
+        ids: Sequence[int],
+        *,
+        error: str,
+        next_attempt_at: datetime | None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        """Record a failed attempt: retry at `next_attempt_at`, or give up when it is None.
+        `outcome_unknown`: the attempt may have posted all the same (the next one looks first)."""
         status = "pending" if next_attempt_at is not None else "failed"
         async with self._db.transaction() as connection:
             await connection.executemany(
-                "UPDATE announcements SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                [(status, error, to_db_or_none(next_attempt_at), i) for i in ids],
+                "UPDATE announcements SET status = ?, last_error = ?, next_attempt_at = ?, "
+                "outcome_unknown = ? WHERE id = ?",
+                [(status, error, to_db_or_none(next_attempt_at), int(outcome_unknown), i) for i in ids],
             )
 
     async def requeue(self, announcement_id: int) -> None:
@@ -169,7 +186,10 @@ class AnnouncementRepository:
         async with self._db.transaction() as connection:
             await connection.execute(
                 "UPDATE announcements SET status = 'pending', attempts = 0, next_attempt_at = NULL, "
-                "last_error = NULL WHERE id = ? AND status = 'failed'",
+                "last_error = NULL, "
+                # An attempt that may have posted keeps its time: the retry looks for that message.
+                "first_attempt_at = CASE WHEN outcome_unknown = 1 THEN first_attempt_at END "
+                "WHERE id = ? AND status = 'failed'",
                 (announcement_id,),
             )
 

@@ -26,6 +26,7 @@ class FeedState:
     last_error_at: datetime | None
     consecutive_failures: int
     next_attempt_at: datetime | None
+    failing_since: datetime | None  # the first failure since the last success
 
 
 def _feed_state(row: aiosqlite.Row) -> FeedState:
@@ -43,6 +44,7 @@ def _feed_state(row: aiosqlite.Row) -> FeedState:
         last_error_at=from_db_or_none(row["last_error_at"]),
         consecutive_failures=row["consecutive_failures"],
         next_attempt_at=from_db_or_none(row["next_attempt_at"]),
+        failing_since=from_db_or_none(row["failing_since"]),
     )
 
 
@@ -79,7 +81,7 @@ class FeedRepository:
                 UPDATE feeds
                 SET title = coalesce(?, title), image = coalesce(?, image), etag = ?, last_modified = ?,
                     body_hash = ?, last_checked_at = ?, last_success_at = ?, consecutive_failures = 0,
-                    next_attempt_at = NULL
+                    next_attempt_at = NULL, failing_since = NULL
                 WHERE id = ?
                 """,
                 (title, image, etag, last_modified, body_hash, to_db(checked_at), to_db(checked_at), feed_id),
@@ -100,7 +102,7 @@ class FeedRepository:
                 """
                 UPDATE feeds
                 SET last_checked_at = ?, last_success_at = ?, consecutive_failures = 0,
-                    next_attempt_at = NULL, etag = coalesce(?, etag),
+                    next_attempt_at = NULL, failing_since = NULL, etag = coalesce(?, etag),
                     last_modified = coalesce(?, last_modified)
                 WHERE id = ?
                 """,
@@ -115,10 +117,18 @@ class FeedRepository:
                 """
                 UPDATE feeds
                 SET last_checked_at = ?, last_error = ?, last_error_at = ?,
-                    consecutive_failures = consecutive_failures + 1, next_attempt_at = ?
+                    consecutive_failures = consecutive_failures + 1, next_attempt_at = ?,
+                    failing_since = coalesce(failing_since, ?)
                 WHERE id = ?
                 """,
-                (to_db(checked_at), error, to_db(checked_at), to_db_or_none(next_attempt_at), feed_id),
+                (
+                    to_db(checked_at),
+                    error,
+                    to_db(checked_at),
+                    to_db_or_none(next_attempt_at),
+                    to_db(checked_at),
+                    feed_id,
+                ),
             )
             async with connection.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)) as cursor:
                 row = await cursor.fetchone()

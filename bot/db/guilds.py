@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import aiosqlite
 
@@ -17,7 +18,12 @@ _SETTABLE = {
     "template": (str, type(None)),
     "threads_enabled": (bool,),
     "notify_button_enabled": (bool,),
+    "forum_tag_id": (int, type(None)),
+    "alerts_channel_id": (int, type(None)),
 }
+# What paused a server: 'permissions' lifts itself once the bot has them again; the others wait for
+# a moderator to change the settings or ask to resume.
+PauseKind = Literal["permissions", "channel", "automod", "tag"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,9 @@ class GuildSettings:
     paused_reason: str | None = None
     paused_at: datetime | None = None
     left_at: datetime | None = None
+    forum_tag_id: int | None = None
+    paused_kind: PauseKind | None = None
+    alerts_channel_id: int | None = None
 
 
 def _guild_settings(row: aiosqlite.Row) -> GuildSettings:
@@ -44,6 +53,9 @@ def _guild_settings(row: aiosqlite.Row) -> GuildSettings:
         paused_reason=row["paused_reason"],
         paused_at=from_db_or_none(row["paused_at"]),
         left_at=from_db_or_none(row["left_at"]),
+        forum_tag_id=row["forum_tag_id"],
+        paused_kind=row["paused_kind"],
+        alerts_channel_id=row["alerts_channel_id"],
     )
 
 
@@ -66,8 +78,8 @@ class GuildSettingsRepository:
             if name not in _SETTABLE or not isinstance(value, _SETTABLE[name]):
                 raise ValueError(f"cannot set {name} to {value!r}")
         assignments = ", ".join(f"{name} = :{name}" for name in changes)
-        if "announce_channel_id" in changes:
-            assignments += ", paused_reason = NULL, paused_at = NULL"
+        if "announce_channel_id" in changes or "forum_tag_id" in changes:
+            assignments += ", paused_reason = NULL, paused_at = NULL, paused_kind = NULL"
         values = {name: int(value) if isinstance(value, bool) else value for name, value in changes.items()}
         async with self._db.transaction() as connection:
             await self._ensure(connection, guild_id, now)
@@ -84,24 +96,32 @@ class GuildSettingsRepository:
         ) as cursor:
             return [_guild_settings(row) for row in await cursor.fetchall()]
 
+    async def with_alerts_channel(self) -> list[GuildSettings]:
+        """Servers the bot is in that chose a channel for moderator alerts."""
+        async with self._db.connection.execute(
+            "SELECT * FROM guild_settings WHERE alerts_channel_id IS NOT NULL AND left_at IS NULL"
+        ) as cursor:
+            return [_guild_settings(row) for row in await cursor.fetchall()]
+
     async def paused(self) -> list[GuildSettings]:
         async with self._db.connection.execute(
             "SELECT * FROM guild_settings WHERE paused_reason IS NOT NULL AND left_at IS NULL"
         ) as cursor:
             return [_guild_settings(row) for row in await cursor.fetchall()]
 
-    async def pause(self, guild_id: int, reason: str, *, now: datetime) -> None:
+    async def pause(self, guild_id: int, reason: str, *, kind: PauseKind, now: datetime) -> None:
         async with self._db.transaction() as connection:
             await connection.execute(
-                "UPDATE guild_settings SET paused_reason = ?, paused_at = coalesce(paused_at, ?) "
-                "WHERE guild_id = ?",
-                (reason, to_db(now), guild_id),
+                "UPDATE guild_settings SET paused_reason = ?, paused_kind = ?, "
+                "paused_at = coalesce(paused_at, ?) WHERE guild_id = ?",
+                (reason, kind, to_db(now), guild_id),
             )
 
     async def resume(self, guild_id: int) -> None:
         async with self._db.transaction() as connection:
             await connection.execute(
-                "UPDATE guild_settings SET paused_reason = NULL, paused_at = NULL WHERE guild_id = ?",
+                "UPDATE guild_settings SET paused_reason = NULL, paused_at = NULL, paused_kind = NULL "
+                "WHERE guild_id = ?",
                 (guild_id,),
             )
 
@@ -114,7 +134,7 @@ class GuildSettingsRepository:
                 SET announce_channel_id = NULL, updated_at = :now,
                     paused_reason = 'The announcement channel was deleted: choose a new one with '
                                     || '/config channel set.',
-                    paused_at = :now
+                    paused_kind = 'channel', paused_at = :now
                 WHERE guild_id = :guild_id AND announce_channel_id = :channel_id
                 """,
                 {"now": to_db(now), "guild_id": guild_id, "channel_id": channel_id},

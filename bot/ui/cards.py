@@ -76,8 +76,11 @@ def episode_url(episode: Episode) -> str | None:
     return None
 
 
-def episode_embed(episode: Episode, *, podcast_image: str | None = None) -> discord.Embed:
-    """The episode card, used for announcements and discovery alike; always within Discord's limits."""
+def episode_embed(
+    episode: Episode, *, podcast_image: str | None = None, ref: str | None = None
+) -> discord.Embed:
+    """The episode card, used for announcements and discovery alike; always within Discord's limits.
+    An announcement's `ref` goes in the footer: the bot recognises its own announcements by it."""
     embed = discord.Embed(
         title=truncate_words(episode.title, EMBED_TITLE_LIMIT),
         url=episode_url(episode),
@@ -96,8 +99,12 @@ def episode_embed(episode: Episode, *, podcast_image: str | None = None) -> disc
     image = episode.image or podcast_image
     if image and image.startswith(("https://", "http://")):
         embed.set_thumbnail(url=image)
-    embed.set_footer(text=PODCAST_NAME)
+    embed.set_footer(text=footer_text(ref))
     return embed
+
+
+def footer_text(ref: str | None) -> str:
+    return PODCAST_NAME if ref is None else f"{PODCAST_NAME} · ref {ref}"
 
 
 def listen_button(episode: Episode) -> discord.ui.Button[discord.ui.View] | None:
@@ -108,7 +115,7 @@ def listen_button(episode: Episode) -> discord.ui.Button[discord.ui.View] | None
     return discord.ui.Button(style=discord.ButtonStyle.link, label="Listen", url=url, emoji="🎧")
 
 
-def digest_embed(episodes: Sequence[Episode]) -> discord.Embed:
+def digest_embed(episodes: Sequence[Episode], *, ref: str | None = None) -> discord.Embed:
     """One catch-up message for episodes beyond the per-poll cap, oldest first."""
     lines = []
     for episode in episodes:
@@ -123,11 +130,13 @@ def digest_embed(episodes: Sequence[Episode]) -> discord.Embed:
             description += more
             break
         description += ("\n" if description else "") + line
-    return discord.Embed(
+    embed = discord.Embed(
         title=f"{len(episodes)} more episodes were published while the bot was away",
         description=description,
         colour=EMBED_COLOUR,
     )
+    embed.set_footer(text=footer_text(ref))
+    return embed
 
 
 def thread_name(episode: Episode) -> str:
@@ -204,20 +213,20 @@ def link_view(episode: Episode) -> discord.ui.View:
 class AnnouncementCards:
     """The posts the Announcer sends: an episode's announcement, and the catch-up digest."""
 
-    def episode(self, settings: GuildSettings, episode: Episode, podcast_image: str | None) -> Post:
+    def episode(self, settings: GuildSettings, episode: Episode, podcast_image: str | None, ref: str) -> Post:
         view = link_view(episode)
         if settings.notify_button_enabled and settings.ping_role_id:
             view.add_item(NotifyRoleButton(settings.ping_role_id))
         return Post(
             content=render_content(settings.template, episode, settings.ping_role_id),
-            embed=episode_embed(episode, podcast_image=podcast_image),
+            embed=episode_embed(episode, podcast_image=podcast_image, ref=ref),
             view=view,
             mentions=announcement_mentions(settings.ping_role_id),
             thread_name=thread_name(episode),
         )
 
-    def digest(self, episodes: Sequence[Episode]) -> Post:
-        embed = digest_embed(episodes)
+    def digest(self, episodes: Sequence[Episode], ref: str) -> Post:
+        embed = digest_embed(episodes, ref=ref)
         return Post(
             content=None,
             embed=embed,

@@ -57,7 +57,7 @@ async def test_due_keeps_each_server_in_order_behind_a_retry_and_skips_paused_se
     await outbox.mark_retry([due[0].id], error="HTTP 500", next_attempt_at=NOW + timedelta(minutes=1))
     assert await outbox.due(NOW) == []  # the second waits behind the first's retry
     assert [a.episode_id for a in await outbox.due(NOW + timedelta(minutes=2))] == [first, second]
-    await guilds.pause(GUILD, "missing permissions", now=NOW)
+    await guilds.pause(GUILD, "missing permissions", kind="permissions", now=NOW)
     assert await outbox.due(NOW + timedelta(minutes=2)) == []
     await guilds.resume(GUILD)
     assert len(await outbox.due(NOW + timedelta(minutes=2))) == 2
@@ -101,7 +101,7 @@ async def test_deleted_channel_is_forgotten_with_a_reason(guilds: GuildSettingsR
 
 async def test_setting_a_new_channel_lifts_a_pause(guilds: GuildSettingsRepository) -> None:
     await guilds.update(GUILD, now=NOW, announce_channel_id=CHANNEL)
-    await guilds.pause(GUILD, "The bot lacks Send Messages", now=NOW)
+    await guilds.pause(GUILD, "The bot lacks Send Messages", kind="permissions", now=NOW)
     settings = await guilds.update(GUILD, now=NOW, announce_channel_id=CHANNEL + 1)
     assert settings.paused_reason is None
 

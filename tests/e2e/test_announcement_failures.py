@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.announce.announcer import MAX_DELIVERY_ATTEMPTS
+from bot.announce.announcer import DELIVERY_RETRY_HORIZON
 from bot.app import PodcastBot
 from bot.demo.feed_server import FeedServer
 from discord_emulator import DiscordEmulator, Permission
@@ -58,21 +58,37 @@ async def test_an_outage_is_retried_later_and_the_announcement_arrives(
     assert len(discord.messages(server.episodes_channel)) == 1
 
 
-async def test_a_lasting_outage_gives_up_and_says_so_in_the_status(
+async def test_an_outage_of_a_day_loses_nothing(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     async with start_bot() as bot:
         await publish_one(bot, discord, server, feed_host)
-        discord.fail_next("POST", messages_path(server), status=503, count=MAX_DELIVERY_ATTEMPTS)
+        outage = discord.fail_next("POST", messages_path(server), status=503, count=24)
         await bot.services.announcer.poll()
-        for hours in range(1, MAX_DELIVERY_ATTEMPTS):
-            advance(bot, timedelta(hours=hours))
+        for _ in range(24):  # Discord answers 503 for a day; the bot keeps trying, backing off
+            advance(bot, timedelta(hours=1))
+            await bot.services.announcer.deliver_due()
+        summary = await bot.services.outbox.summary(server.guild.id)
+    assert outage.exhausted
+    assert len(discord.messages(server.episodes_channel)) == 1
+    assert (summary.sent, summary.pending, summary.failed) == (1, 0, 0)
+
+
+async def test_after_a_week_of_failures_the_bot_gives_up_and_says_why(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        await publish_one(bot, discord, server, feed_host)
+        discord.fail_next("POST", messages_path(server), status=503, count=1000)
+        await bot.services.announcer.poll()
+        for _ in range(DELIVERY_RETRY_HORIZON.days * 2 + 1):
+            advance(bot, timedelta(hours=12))
             await bot.services.announcer.deliver_due()
         status = await discord.run_command(server.moderator, server.guild.general, "config status")
     assert discord.messages(server.episodes_channel) == []
-    assert len(discord.requests_to("POST", messages_path(server))) == MAX_DELIVERY_ATTEMPTS
     announcements = next(f["value"] for f in status.embed["fields"] if f["name"] == "Announcements")
     assert "Failed: 1" in announcements
+    assert "Discord kept failing for 7 days" in announcements
     assert "HTTP 503" in announcements
 
 
