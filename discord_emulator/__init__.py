@@ -1,5 +1,6 @@
 """Test infrastructure: a Discord emulator the real bot talks to over 127.0.0.1 (see ``emulator``)."""
 
+from discord_emulator.clock import EmulatorClock
 from discord_emulator.core import Fault, RecordedRequest, UploadedFile
 from discord_emulator.emulator import DiscordEmulator
 from discord_emulator.errors import (
@@ -33,6 +34,7 @@ __all__ = [
     "ChannelType",
     "CommandUsageError",
     "DiscordEmulator",
+    "EmulatorClock",
     "EmulatorError",
     "Fault",
     "Guild",

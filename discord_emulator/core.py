@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,6 @@ from discord_emulator.state import (
     Message,
     StoredFile,
     User,
-    utcnow,
 )
 from discord_emulator.validation import (
     compute_mentions,
@@ -207,7 +205,7 @@ class Core:
             guild_id=channel.guild_id,
             author=author,
             content=body.get("content") or "",
-            timestamp=utcnow(),
+            timestamp=self.state.clock.now(),
             embeds=normalise_embeds(body.get("embeds") or []),
             components=normalise_components(body.get("components") or []),
             flags=flags,
@@ -251,7 +249,7 @@ class Core:
             message.attachments = self.attachments_for(channel.id, body, files, message.attachments)
         if "content" in body or "allowed_mentions" in body:
             self._apply_mentions(message, channel, body, None)
-        message.edited_timestamp = utcnow()
+        message.edited_timestamp = self.state.clock.now()
         self.changes.notify()
 
     # ------------------------------------------------------------------ events
@@ -290,7 +288,8 @@ class Core:
         self.gateway.dispatch("MESSAGE_DELETE", data, intent=GUILD_MESSAGES)
 
     def now(self) -> float:
-        return time.monotonic()
+        """Monotonic seconds on the emulator's clock."""
+        return self.state.clock.monotonic()
 
 
 @dataclass(slots=True)
@@ -340,8 +339,9 @@ class InteractionRecord:
     errors: list[ApiErrorRecord] = field(default_factory=list)
     last_activity: float = 0.0
 
-    def touch(self) -> None:
-        self.last_activity = time.monotonic()
+    def touch(self, now: float) -> None:
+        """Note that the bot used this interaction at ``now`` (the clock's monotonic seconds)."""
+        self.last_activity = now
 
     def metadata(self) -> JSON:
         """``interaction_metadata`` of the messages this interaction produced."""

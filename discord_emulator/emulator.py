@@ -28,6 +28,8 @@ The pieces (all importable from ``discord_emulator``):
   ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have
   sent that, ``InteractionTimeout`` / ``InteractionFailed`` when the bot did not answer / every
   answer was rejected.
+- Time: ``clock`` (real time plus an offset) and ``await advance(seconds)``. Everything time-based
+  reads it except the gateway's heartbeats.
 - Reading: ``messages(channel)``, ``message(id)``, ``threads(channel)``, ``synced_commands(guild)``,
   ``requests`` / ``requests_to(method, glob)``, ``api_errors(code=)``, ``presence``, counters.
 - Faults: ``fail_next`` (429 with ``retry_after``, global or not; 500/502/503), ``delay_next``,
@@ -77,6 +79,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from discord_emulator.clock import EmulatorClock
 from discord_emulator.core import Core, EmulatorConfig, Fault, RecordedRequest
 from discord_emulator.errors import ApiErrorRecord
 from discord_emulator.gateway import PRIVILEGED_INTENTS, Gateway
@@ -122,7 +125,10 @@ class DiscordEmulator(WorldEditing, UserActions):
         self._host = host
         self._port = port
         self._strict = strict
-        self.state = DiscordState(bot_name=bot_name, application_name=application_name or bot_name)
+        self.clock = EmulatorClock()
+        self.state = DiscordState(
+            bot_name=bot_name, application_name=application_name or bot_name, clock=self.clock
+        )
         self._changes = ChangeSignal()
         config = EmulatorConfig(
             interaction_response_window=interaction_response_window,
@@ -336,6 +342,14 @@ class DiscordEmulator(WorldEditing, UserActions):
     def intents(self) -> int:
         """The intents of the current gateway session (0 before IDENTIFY)."""
         return self._gateway.intents
+
+    # ------------------------------------------------------------------- time
+    async def advance(self, seconds: float) -> None:
+        """Move the emulator's clock ``seconds`` forward: rate-limit windows and the interaction
+        windows pass, and snowflakes and timestamps made afterwards are ``seconds`` later."""
+        self.clock.move_forward(seconds)
+        self._changes.notify()
+        await asyncio.sleep(0)
 
     # ------------------------------------------------------------------ waiting
     async def wait_for(self, condition: Callable[[], object], *, timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -8,12 +8,12 @@ import hashlib
 import json
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from discord_emulator.clock import EmulatorClock
 from discord_emulator.core import Core, Fault, RecordedRequest, UploadedFile
 from discord_emulator.errors import ApiErrorRecord, DiscordApiError
 from discord_emulator.gateway import GUILD_MEMBERS
@@ -68,9 +68,11 @@ def files_of(request: web.Request) -> list[UploadedFile]:
 
 
 class RateLimiter:
-    """Per-bucket request windows, reported in the X-RateLimit headers discord.py's limiter reads."""
+    """Per-bucket request windows on the emulator's clock, reported in the X-RateLimit headers
+    discord.py's limiter reads."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, clock: EmulatorClock, limit: int, window: float) -> None:
+        self._clock = clock
         self.limit = limit
         self.window = window
         self._windows: dict[str, tuple[float, int]] = {}
@@ -78,7 +80,7 @@ class RateLimiter:
     def hit(self, route_key: str, major: str) -> tuple[dict[str, str], float | None]:
         """Count one request; return the headers and, when over the limit, the seconds to wait."""
         bucket = hashlib.sha256(route_key.encode()).hexdigest()[:32]
-        now = time.monotonic()
+        now = self._clock.monotonic()
         key = f"{bucket}:{major}"
         started, count = self._windows.get(key, (now, 0))
         if now - started >= self.window:
@@ -89,7 +91,7 @@ class RateLimiter:
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(max(self.limit - count, 0)),
-            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset": f"{self._clock.time() + reset_after:.3f}",
             "X-RateLimit-Reset-After": f"{reset_after:.3f}",
             "X-RateLimit-Bucket": bucket,
         }
@@ -132,7 +134,7 @@ class RestApi:
     ) -> None:
         self.core = core
         self.faults: list[Fault] = []
-        self.limiter = RateLimiter(core.config.rate_limit, core.config.rate_limit_window)
+        self.limiter = RateLimiter(core.state.clock, core.config.rate_limit, core.config.rate_limit_window)
         self._on_interaction_error = on_interaction_error
         self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         self._register_basic_routes()

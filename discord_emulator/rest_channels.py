@@ -239,6 +239,7 @@ class ChannelRoutes:
             owner_id=state.bot.id,
             auto_archive_duration=duration,
             member_ids={state.bot.id},
+            created_at=state.clock.now(),
         )
         state.guild_of(parent).channels[thread.id] = thread
         state.channels[thread.id] = thread
@@ -333,6 +334,7 @@ class ChannelRoutes:
             auto_archive_duration=duration,
             member_ids={state.bot.id},
             applied_tags=tags,
+            created_at=state.clock.now(),
         )
         state.guild_of(forum).channels[thread.id] = thread
         state.channels[thread.id] = thread

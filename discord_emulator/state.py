@@ -6,13 +6,13 @@ import asyncio
 import base64
 import contextlib
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from discord_emulator.clock import EmulatorClock
 from discord_emulator.errors import DiscordApiError
 from discord_emulator.permissions import Permission, apply_overwrites, base_permissions
 
@@ -51,18 +51,16 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SnowflakeFactory:
-    """Real-looking, strictly increasing snowflakes whose timestamp is now (discord.py reads it)."""
+    """Real-looking, strictly increasing snowflakes whose timestamp is the emulator clock's now
+    (discord.py reads it: ``created_at``, and ``before``/``after`` in history)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: EmulatorClock) -> None:
+        self._clock = clock
         self._last = 0
 
     def next(self) -> int:
-        now_ms = int(time.time() * 1000)
+        now_ms = int(self._clock.time() * 1000)
         candidate = ((now_ms - DISCORD_EPOCH_MS) << 22) | (1 << 17)
         self._last = max(candidate, self._last + 1)
         return self._last
@@ -178,12 +176,12 @@ class Channel:
     archived: bool = False
     locked: bool = False
     auto_archive_duration: int = 1440
-    created_at: datetime = field(default_factory=utcnow)
     message_count: int = 0
     member_ids: set[int] = field(default_factory=set)
     applied_tags: list[int] = field(default_factory=list)
     # Forum-only state.
     available_tags: list[JSON] = field(default_factory=list)
+    created_at: datetime = field(kw_only=True)
 
     @property
     def is_thread(self) -> bool:
@@ -269,8 +267,8 @@ class Member:
     user: User
     guild_id: int
     role_ids: list[int]
-    joined_at: datetime = field(default_factory=utcnow)
     nick: str | None = None
+    joined_at: datetime = field(kw_only=True)
 
     @property
     def id(self) -> int:
@@ -317,7 +315,6 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
-    created_at: datetime = field(default_factory=utcnow)
 
     @property
     def everyone(self) -> Role:
@@ -455,8 +452,9 @@ class StoredFile:
 class DiscordState:
     """Every object of the emulated Discord, indexed by id, with Discord's permission arithmetic."""
 
-    def __init__(self, *, bot_name: str, application_name: str) -> None:
-        self.snowflakes = SnowflakeFactory()
+    def __init__(self, *, bot_name: str, application_name: str, clock: EmulatorClock) -> None:
+        self.clock = clock
+        self.snowflakes = SnowflakeFactory(clock)
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}

@@ -63,7 +63,7 @@ class WorldEditing:
         guild = Guild(id=state.snowflakes.next(), name=name, owner_id=owner.id)
         state.guilds[guild.id] = guild
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", as_bits(everyone_permissions), 0)
-        guild.members[owner.id] = Member(owner, guild.id, [])
+        guild.members[owner.id] = Member(owner, guild.id, [], joined_at=state.clock.now())
         self._join_bot(guild, as_bits(bot_permissions))
         for position, channel_name in enumerate(channels):
             self._new_channel(guild, channel_name, ChannelType.TEXT, position=position)
@@ -82,7 +82,9 @@ class WorldEditing:
             bot_id=self.state.bot.id,
         )
         guild.roles[role.id] = role
-        guild.members[self.state.bot.id] = Member(self.state.bot, guild.id, [role.id])
+        guild.members[self.state.bot.id] = Member(
+            self.state.bot, guild.id, [role.id], joined_at=self.state.clock.now()
+        )
 
     def _new_channel(
         self,
@@ -102,6 +104,7 @@ class WorldEditing:
             position=position,
             topic=topic,
             parent_id=None if parent is None else parent.id,
+            created_at=self.state.clock.now(),
         )
         guild.channels[channel.id] = channel
         self.state.channels[channel.id] = channel
@@ -159,6 +162,7 @@ class WorldEditing:
             parent_id=channel.id,
             owner_id=creator.id,
             member_ids={creator.id},
+            created_at=self.state.clock.now(),
         )
         guild.channels[thread.id] = thread
         self.state.channels[thread.id] = thread
@@ -204,7 +208,7 @@ class WorldEditing:
         role_ids = [role.id for role in roles]
         if permissions is not None:
             role_ids.append(self.add_role(guild, f"{name} permissions", permissions=permissions).id)
-        member = Member(user, guild.id, role_ids, nick=nick)
+        member = Member(user, guild.id, role_ids, nick=nick, joined_at=self.state.clock.now())
         guild.members[user.id] = member
         self._gateway.dispatch(
             "GUILD_MEMBER_ADD", {**member.payload(), "guild_id": str(guild.id)}, intent=GUILD_MEMBERS

@@ -78,6 +78,7 @@ class MiniBot(commands.Bot):
         self.removed_guilds: list[int] = []
         self.joined_guilds: list[int] = []
         self.followup_errors: list[discord.HTTPException] = []
+        self.interactions_seen: list[discord.Interaction] = []
 
     async def on_message(self, message: discord.Message) -> None:
         self.seen_messages.append(message)
@@ -87,6 +88,9 @@ class MiniBot(commands.Bot):
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self.joined_guilds.append(guild.id)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        self.interactions_seen.append(interaction)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before every re-IDENTIFY; the test bot keeps the suite fast.
