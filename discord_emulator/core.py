@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from discord_emulator.commands import CommandStore
 from discord_emulator.errors import ApiErrorRecord, FormErrors
 from discord_emulator.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
 from discord_emulator.permissions import Permission
+from discord_emulator.ratelimits import RouteLimit
 from discord_emulator.state import (
     IS_COMPONENTS_V2,
     REPLY,
@@ -43,6 +44,11 @@ class EmulatorConfig:
     interaction_token_lifetime: float
     rate_limit: int
     rate_limit_window: float
+    route_rate_limits: Mapping[str, RouteLimit]
+    global_rate_limit: int
+    invalid_request_limit: int
+    invalid_request_window: float
+    ban_duration: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,12 +305,14 @@ class Fault:
     method: str
     pattern: str
     status: int | None
-    retry_after: float
-    count: int
-    is_global: bool
-    delay: float
-    code: int
-    message: str | None
+    retry_after: float = 0.0
+    count: int = 1
+    scope: Literal["user", "global", "shared"] = "user"
+    delay: float = 0.0
+    code: int = 0
+    message: str | None = None
+    # A 429 from Cloudflare rather than from Discord's API: HTML, no Via, no rate-limit headers.
+    cloudflare: bool = False
     hits: list[str] = field(default_factory=list)
     # Handle the request, then drop the connection instead of answering (Discord acted; the bot
     # never learns), after awaiting `after_handling` (a test kills the bot there, say).

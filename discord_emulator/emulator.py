@@ -32,7 +32,8 @@ The pieces (all importable from ``discord_emulator``):
   reads it except the gateway's heartbeats.
 - Reading: ``messages(channel)``, ``message(id)``, ``threads(channel)``, ``synced_commands(guild)``,
   ``requests`` / ``requests_to(method, glob)``, ``api_errors(code=)``, ``presence``, counters.
-- Faults: ``fail_next`` (429 with ``retry_after``, global or not; 500/502/503), ``delay_next``,
+- Faults (``faults.FaultInjection``): ``fail_next`` (429 of scope user/global/shared, or
+  Cloudflare's; 500/502/503), ``delay_next``, ``lose_response_next``,
   ``drop_gateway`` (RESUME, or re-IDENTIFY with ``resumable=False``; ``outage`` holds reconnects),
   ``invalidate_session``, ``request_reconnect``; small ``interaction_response_window`` /
   ``interaction_token_lifetime`` to test late answers quickly.
@@ -42,8 +43,10 @@ commands (global and guild: bulk overwrite, list, get, create, edit, delete), ch
 (create with ``nonce``/``enforce_nonce``, get, list, edit, delete, crosspost, reactions, typing),
 threads (from a message, without one, forum posts), guild/roles/member reads, interaction callbacks
 (types 1, 4, 5, 6, 7, 8, 9, with ``with_response``), follow-ups and ``@original``. JSON or multipart
-(``payload_json`` + ``files[n]``) bodies. Every response carries X-RateLimit headers and buckets
-really limit (``rate_limit`` per ``rate_limit_window``). Gateway: HELLO, IDENTIFY -> READY and
+(``payload_json`` + ``files[n]``) bodies. Discord's rate limits: per-route buckets (5 messages per
+5 s per channel, 5 edits per 5 s, 1 reaction per 0.25 s, 50 per second elsewhere) with X-RateLimit
+headers on every response, 50 requests per second globally, and 10,000 invalid requests per 10
+minutes before Cloudflare's one-hour ban. Gateway: HELLO, IDENTIFY -> READY and
 GUILD_CREATE, heartbeats, RESUME with replay, INVALID_SESSION, RECONNECT, GUILD_MEMBERS_CHUNK,
 zlib-stream compression, intents (no GUILD_MESSAGES: no message events; no MESSAGE_CONTENT: others'
 messages arrive blank; privileged intents not allowed: close 4014).
@@ -69,7 +72,7 @@ import contextlib
 import copy
 import fnmatch
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -80,9 +83,11 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from discord_emulator.clock import EmulatorClock
-from discord_emulator.core import Core, EmulatorConfig, Fault, RecordedRequest
+from discord_emulator.core import Core, EmulatorConfig, RecordedRequest
 from discord_emulator.errors import ApiErrorRecord
+from discord_emulator.faults import FaultInjection
 from discord_emulator.gateway import PRIVILEGED_INTENTS, Gateway
+from discord_emulator.ratelimits import DISCORD_ROUTE_LIMITS, RouteLimit
 from discord_emulator.rest import RestApi
 from discord_emulator.rest_channels import ChannelRoutes
 from discord_emulator.rest_interactions import InteractionRoutes
@@ -96,7 +101,7 @@ JSON = dict[str, Any]
 BotT = TypeVar("BotT", bound=discord.Client)
 
 
-class DiscordEmulator(WorldEditing, UserActions):
+class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
     """One emulated Discord (REST + gateway) for one bot application. Use ``async with``."""
 
     def __init__(
@@ -111,16 +116,28 @@ class DiscordEmulator(WorldEditing, UserActions):
         interaction_token_lifetime: float = 15 * 60.0,
         rate_limit: int = 50,
         rate_limit_window: float = 1.0,
+        route_rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        global_rate_limit: int = 50,
+        invalid_request_limit: int = 10_000,
+        invalid_request_window: float = 10 * 60.0,
+        ban_duration: float = 60 * 60.0,
         allowed_privileged_intents: int = PRIVILEGED_INTENTS,
         strict: bool = True,
     ) -> None:
-        """Configure the emulator.
+        """Configure the emulator. Limits default to Discord's own; a test that needs another value
+        passes it here (and says why).
 
         ``interaction_response_window`` is Discord's 3-second limit for the initial response (lower it
         to test late answers quickly); ``interaction_token_lifetime`` the 15-minute follow-up limit.
-        ``allowed_privileged_intents`` are those "switched on in the developer portal": asking for
-        others closes the gateway with 4014. With ``strict``, leaving the ``async with`` block raises
-        if the bot called a route the emulator does not implement or the emulator itself failed.
+        Rate limits: ``rate_limit`` per ``rate_limit_window`` seconds is the default bucket;
+        ``route_rate_limits`` overrides buckets by ``"METHOD /path/template"`` (on top of Discord's: 5
+        per 5 s to create or to edit a message per channel, 1 per 0.25 s to add a reaction);
+        ``global_rate_limit`` requests per second per bot. ``invalid_request_limit`` 401/403/429
+        answers per ``invalid_request_window`` seconds, past which Cloudflare bans every request for
+        ``ban_duration`` seconds. ``allowed_privileged_intents`` are those "switched on in the
+        developer portal": asking for others closes the gateway with 4014. With ``strict``, leaving
+        the ``async with`` block raises if the bot called a route the emulator does not implement or
+        the emulator itself failed.
         """
         self._host = host
         self._port = port
@@ -130,11 +147,18 @@ class DiscordEmulator(WorldEditing, UserActions):
             bot_name=bot_name, application_name=application_name or bot_name, clock=self.clock
         )
         self._changes = ChangeSignal()
+        limits = dict(DISCORD_ROUTE_LIMITS)
+        limits.update({route: RouteLimit(*rule) for route, rule in (route_rate_limits or {}).items()})
         config = EmulatorConfig(
             interaction_response_window=interaction_response_window,
             interaction_token_lifetime=interaction_token_lifetime,
             rate_limit=rate_limit,
             rate_limit_window=rate_limit_window,
+            route_rate_limits=limits,
+            global_rate_limit=global_rate_limit,
+            invalid_request_limit=invalid_request_limit,
+            invalid_request_window=invalid_request_window,
+            ban_duration=ban_duration,
         )
         self._gateway = Gateway(
             self.state,
@@ -343,10 +367,26 @@ class DiscordEmulator(WorldEditing, UserActions):
         """The intents of the current gateway session (0 before IDENTIFY)."""
         return self._gateway.intents
 
+    @property
+    def invalid_requests(self) -> list[RecordedRequest]:
+        """The requests counting against the invalid-request limit now: answered 401, 403 or 429
+        (not shared-scope 429s) within the last ``invalid_request_window`` seconds on the clock."""
+        return self._rest.invalid.requests
+
+    @property
+    def invalid_request_count(self) -> int:
+        return len(self._rest.invalid.requests)
+
+    @property
+    def cloudflare_banned(self) -> bool:
+        """Whether Cloudflare is banning every request (too many invalid requests)."""
+        return self._rest.invalid.banned
+
     # ------------------------------------------------------------------- time
     async def advance(self, seconds: float) -> None:
-        """Move the emulator's clock ``seconds`` forward: rate-limit windows and the interaction
-        windows pass, and snowflakes and timestamps made afterwards are ``seconds`` later."""
+        """Move the emulator's clock ``seconds`` forward: rate-limit windows, the interaction windows
+        and a Cloudflare ban pass, and snowflakes and timestamps made afterwards are ``seconds``
+        later."""
         self.clock.move_forward(seconds)
         self._changes.notify()
         await asyncio.sleep(0)
@@ -396,85 +436,6 @@ class DiscordEmulator(WorldEditing, UserActions):
         await self._gateway.flush(timeout)
         for _ in range(3):  # Let the listener tasks discord.py scheduled for those events run.
             await asyncio.sleep(0)
-
-    # ------------------------------------------------------------------- faults
-    def fail_next(
-        self,
-        method: str,
-        path_pattern: str,
-        *,
-        status: int = 429,
-        retry_after: float = 0.2,
-        count: int = 1,
-        global_: bool = False,
-        code: int = 0,
-        message: str | None = None,
-    ) -> Fault:
-        """Make the next ``count`` matching requests fail; ``path_pattern`` is a glob on the path after
-        ``/api/v10`` (e.g. ``"/channels/*/messages"``), ``method`` may be ``"*"``.
-
-        429 answers like Discord (``retry_after`` in the body, Retry-After and X-RateLimit-Scope headers,
-        ``global_`` for the global limit); 500/503 answer JSON, 502 Cloudflare's HTML. The returned
-        ``Fault.hits`` lists the requests it hit.
-        """
-        fault = Fault(
-            method.upper() if method != "*" else "*",
-            path_pattern,
-            status,
-            retry_after,
-            count,
-            global_,
-            0.0,
-            code,
-            message,
-        )
-        self._rest.faults.append(fault)
-        return fault
-
-    def delay_next(self, method: str, path_pattern: str, seconds: float, *, count: int = 1) -> Fault:
-        """Answer the next ``count`` matching requests normally, but only after ``seconds``."""
-        fault = Fault(
-            method.upper() if method != "*" else "*", path_pattern, None, 0.0, count, False, seconds, 0, None
-        )
-        self._rest.faults.append(fault)
-        return fault
-
-    def lose_response_next(
-        self, method: str, path_pattern: str, *, after_handling: Callable[[], Awaitable[None]] | None = None
-    ) -> Fault:
-        """Carry out the next matching request, then cut the connection instead of answering: Discord
-        did it, the bot never hears so. ``after_handling`` runs in between (kill the bot there to
-        test a crash between Discord accepting a message and the bot recording it)."""
-        fault = Fault(
-            method.upper() if method != "*" else "*",
-            path_pattern,
-            None,
-            0.0,
-            1,
-            False,
-            0.0,
-            0,
-            None,
-            lose_response=True,
-            after_handling=after_handling,
-        )
-        self._rest.faults.append(fault)
-        return fault
-
-    async def drop_gateway(self, code: int = 4000, *, resumable: bool = True, outage: float = 0.0) -> None:
-        """Close the bot's gateway connection with ``code``. It reconnects and RESUMEs, getting missed
-        events replayed; with ``resumable=False`` the RESUME gets INVALID_SESSION and it must IDENTIFY.
-        For ``outage`` seconds reconnections are held, so events the test causes meanwhile are missed
-        by the bot and must be replayed."""
-        await self._gateway.drop(code, resumable=resumable, outage=outage)
-
-    def invalidate_session(self, *, resumable: bool = False) -> None:
-        """Send INVALID_SESSION (``d=resumable``) on the live connection."""
-        self._gateway.invalidate(resumable=resumable)
-
-    def request_reconnect(self) -> None:
-        """Send RECONNECT (op 7): the bot closes and resumes."""
-        self._gateway.request_reconnect()
 
 
 def _id_of(thing: Channel | Guild | int) -> int:
