@@ -23,6 +23,7 @@ from discord_emulator.state import (
     User,
 )
 from discord_emulator.validation import (
+    PARSE_TYPES,
     compute_mentions,
     normalise_components,
     normalise_embeds,
@@ -42,6 +43,7 @@ class EmulatorConfig:
 
     interaction_response_window: float
     interaction_token_lifetime: float
+    nonce_window: float
     rate_limit: int
     rate_limit_window: float
     route_rate_limits: Mapping[str, RouteLimit]
@@ -94,10 +96,32 @@ class Core:
         self.errors: list[ApiErrorRecord] = []
         self.unsupported: list[str] = []
         self.internal_errors: list[BaseException] = []
-        self.nonces: dict[tuple[int, str], int] = {}
+        # (author id, nonce) -> (message id, when it was created, on the clock).
+        self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.origin = ""
+
+    # ------------------------------------------------------------------ nonces
+    def recent_nonce(self, author: User, nonce: str) -> Message | None:
+        """The message ``author`` created with ``nonce`` within the dedup window, deleted or not.
+
+        "it will be checked for uniqueness in the past few minutes. If another message was created by
+        the same author with the same nonce, that message will be returned" (resources/message.mdx,
+        Create Message, ``enforce_nonce``). The docs give no number; ``nonce_window`` is 5 minutes.
+        """
+        found = self.nonces.get((author.id, nonce))
+        if found is None:
+            return None
+        message_id, created = found
+        if self.now() - created > self.config.nonce_window:
+            del self.nonces[(author.id, nonce)]
+            return None
+        return self.state.messages[message_id]
+
+    def remember_nonce(self, message: Message) -> None:
+        if message.nonce is not None:
+            self.nonces[(message.author.id, message.nonce)] = (message.id, self.now())
 
     # ---------------------------------------------------------------- messages
     def attachments_for(
@@ -151,9 +175,13 @@ class Core:
             role = guild.roles.get(role_id)
             return role is not None and not role.is_everyone and (role.mentionable or everyone_ok)
 
+        # "In regular messages, all mention types are parsed ... In interactions and webhooks, only
+        # user mentions are parsed" (resources/message.mdx, "Default Settings for Allowed Mentions").
+        defaults = frozenset({"users"}) if message.webhook_id is not None else PARSE_TYPES
         mentions = compute_mentions(
             message.content,
             body.get("allowed_mentions"),
+            default_parse=defaults,
             user_exists=lambda user_id: user_id in self.state.users,
             role_pingable=role_pingable,
             can_mention_everyone=everyone_ok,
@@ -259,9 +287,10 @@ class Core:
         self.changes.notify()
 
     # ------------------------------------------------------------------ events
-    def gateway_message(self, message: Message) -> JSON:
-        """MESSAGE_CREATE/UPDATE data: the message plus members, blanked without MESSAGE_CONTENT."""
-        data = self.state.message_payload(message)
+    def gateway_message(self, message: Message, *, created: bool = False) -> JSON:
+        """MESSAGE_CREATE/UPDATE data: the message plus members, blanked without MESSAGE_CONTENT.
+        Only MESSAGE_CREATE carries the ``nonce`` ("Value will appear in the Message Create event")."""
+        data = self.state.message_payload(message, with_nonce=created)
         guild = self.state.guilds.get(message.guild_id or 0)
         if guild is not None:
             member = guild.members.get(message.author.id)
@@ -279,7 +308,8 @@ class Core:
 
     def dispatch_message_create(self, message: Message) -> None:
         if not message.ephemeral:
-            self.gateway.dispatch("MESSAGE_CREATE", self.gateway_message(message), intent=GUILD_MESSAGES)
+            data = self.gateway_message(message, created=True)
+            self.gateway.dispatch("MESSAGE_CREATE", data, intent=GUILD_MESSAGES)
 
     def dispatch_message_update(self, message: Message) -> None:
         if not message.ephemeral:

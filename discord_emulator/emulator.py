@@ -114,6 +114,7 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
         heartbeat_interval: float = 1.0,
         interaction_response_window: float = 3.0,
         interaction_token_lifetime: float = 15 * 60.0,
+        nonce_window: float = 5 * 60.0,
         rate_limit: int = 50,
         rate_limit_window: float = 1.0,
         route_rate_limits: Mapping[str, tuple[int, float]] | None = None,
@@ -129,6 +130,7 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
 
         ``interaction_response_window`` is Discord's 3-second limit for the initial response (lower it
         to test late answers quickly); ``interaction_token_lifetime`` the 15-minute follow-up limit.
+        ``nonce_window``: how long ``enforce_nonce`` deduplicates (Discord: "the past few minutes").
         Rate limits: ``rate_limit`` per ``rate_limit_window`` seconds is the default bucket;
         ``route_rate_limits`` overrides buckets by ``"METHOD /path/template"`` (on top of Discord's: 5
         per 5 s to create or to edit a message per channel, 1 per 0.25 s to add a reaction);
@@ -152,6 +154,7 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
         config = EmulatorConfig(
             interaction_response_window=interaction_response_window,
             interaction_token_lifetime=interaction_token_lifetime,
+            nonce_window=nonce_window,
             rate_limit=rate_limit,
             rate_limit_window=rate_limit_window,
             route_rate_limits=limits,
@@ -384,8 +387,8 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
 
     # ------------------------------------------------------------------- time
     async def advance(self, seconds: float) -> None:
-        """Move the emulator's clock ``seconds`` forward: rate-limit windows, the interaction windows
-        and a Cloudflare ban pass, and snowflakes and timestamps made afterwards are ``seconds``
+        """Move the emulator's clock ``seconds`` forward: rate-limit windows, the interaction and nonce
+        windows and a Cloudflare ban pass, and snowflakes and timestamps made afterwards are ``seconds``
         later."""
         self.clock.move_forward(seconds)
         self._changes.notify()

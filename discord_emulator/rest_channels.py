@@ -125,18 +125,21 @@ class ChannelRoutes:
         validate_message_body(body, creating=True, has_files=bool(files))
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            earlier = self.core.nonces.get((channel.id, str(nonce)))
-            if earlier is not None and not state.messages[earlier].deleted:
-                return json_response(self._payload(state.messages[earlier]))
+            earlier = self.core.recent_nonce(state.bot, str(nonce))
+            if earlier is not None and earlier.deleted:
+                # discord.py documents this for send(): NotFound when "You sent a message with the
+                # same nonce as one that has been explicitly deleted shortly earlier."
+                raise DiscordApiError.unknown_message()
+            if earlier is not None:
+                return json_response(state.message_payload(earlier, with_nonce=True))
         message = self.core.create_message(channel, state.bot, body, files, validate=False)
-        if nonce is not None:
-            self.core.nonces[(channel.id, str(nonce))] = message.id
+        self.core.remember_nonce(message)
         if channel.is_thread and channel.archived:
             channel.archived = False
             self.core.gateway.dispatch("THREAD_UPDATE", channel.payload(state.bot.id), intent=GUILDS)
         self.core.dispatch_message_create(message)
         log.info("emulator: #%s <- %s: %r", channel.name, state.bot.username, message.content[:80])
-        return json_response(self._payload(message))
+        return json_response(state.message_payload(message, with_nonce=True))
 
     async def edit_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)

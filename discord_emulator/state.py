@@ -545,7 +545,11 @@ class DiscordState:
                 raise DiscordApiError.missing_permissions()
 
     # -------------------------------------------------------------- rendering
-    def message_payload(self, message: Message, *, with_reference: bool = True) -> JSON:
+    def message_payload(
+        self, message: Message, *, with_reference: bool = True, with_nonce: bool = False
+    ) -> JSON:
+        """Discord's message object. ``nonce`` is not stored long term (discord.py's
+        ``Message.nonce`` docs): only the create response and MESSAGE_CREATE carry it."""
         data: JSON = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
@@ -567,7 +571,7 @@ class DiscordState:
         }
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
-        if message.nonce is not None:
+        if with_nonce and message.nonce is not None:
             data["nonce"] = message.nonce
         if message.webhook_id is not None:
             data["webhook_id"] = str(message.webhook_id)

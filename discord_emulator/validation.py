@@ -383,6 +383,7 @@ def compute_mentions(
     content: str,
     allowed: JSON | None,
     *,
+    default_parse: frozenset[str] = PARSE_TYPES,
     user_exists: Callable[[int], bool],
     role_pingable: Callable[[int], bool],
     can_mention_everyone: bool,
@@ -390,12 +391,13 @@ def compute_mentions(
 ) -> Mentions:
     """Parse <@id>, <@!id>, <@&id>, @everyone and @here, then filter them through ``allowed_mentions``.
 
-    Without ``allowed_mentions`` Discord parses everything; with it, only the listed ``parse`` types and
-    explicit ids ping. Roles ping only when mentionable or the author may mention everyone;
+    Without ``allowed_mentions`` Discord parses ``default_parse`` (everything in regular messages, only
+    users in interaction and webhook messages); with it, only the listed ``parse`` types and explicit
+    ids ping. Roles ping only when mentionable or the author may mention everyone;
     @everyone/@here only with MENTION_EVERYONE. A reply pings its author unless ``replied_user`` is false.
     """
     if allowed is None:
-        parse = set(PARSE_TYPES)
+        parse = set(default_parse)
         explicit_users: set[int] = set()
         explicit_roles: set[int] = set()
         replied_user = True

@@ -109,6 +109,11 @@ class MiniBot(commands.Bot):
             await asyncio.sleep(0.05)
             await interaction.followup.send("done thinking")
 
+        @tree.command(name="say", description="Say something, with no allowed_mentions of its own")
+        async def say(interaction: discord.Interaction, text: str) -> None:
+            await interaction.response.send_message(text)
+            await interaction.followup.send(f"again: {text}")
+
         @tree.command(name="embed", description="Send an embed")
         async def embed(interaction: discord.Interaction) -> None:
             card = discord.Embed(title="Episode 42", description="About GANs", colour=0x3366FF)
