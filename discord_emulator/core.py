@@ -22,6 +22,7 @@ from discord_emulator.state import (
     StoredFile,
     User,
 )
+from discord_emulator.threads import ThreadLifecycle
 from discord_emulator.validation import (
     PARSE_TYPES,
     compute_mentions,
@@ -92,6 +93,7 @@ class Core:
         self.changes = changes
         self.config = config
         self.commands = CommandStore(state)
+        self.threads = ThreadLifecycle(state, gateway, changes)
         self.requests: list[RecordedRequest] = []
         self.errors: list[ApiErrorRecord] = []
         self.unsupported: list[str] = []
@@ -101,6 +103,10 @@ class Core:
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.origin = ""
+
+    def run_due(self) -> None:
+        """Do what the passing of time triggers on Discord (today: thread auto-archiving)."""
+        self.threads.archive_due()
 
     # ------------------------------------------------------------------ nonces
     def recent_nonce(self, author: User, nonce: str) -> Message | None:
@@ -254,6 +260,7 @@ class Core:
         message.attachments = self.attachments_for(channel.id, body, files, [])
         self._apply_mentions(message, channel, body, replied_user)
         if channel.is_thread and not message.ephemeral:
+            self.threads.touch(channel)
             message.position = channel.message_count
             if message.id != channel.id:
                 channel.message_count += 1
@@ -270,6 +277,8 @@ class Core:
         """Apply a partial edit: only the fields present in ``body`` change, as on Discord."""
         validate_message_body(body, error_prefix, creating=False, has_files=bool(files))
         channel = self.state.channels[message.channel_id]
+        if channel.is_thread:
+            self.threads.before_edit(channel, None)
         if "content" in body:
             message.content = body["content"] or ""
         if "embeds" in body:

@@ -17,19 +17,21 @@ Quick start::
 The pieces (all importable from ``discord_emulator``):
 
 - World (``world.WorldEditing``): ``add_guild``, ``add_channel`` (text/announcement/forum/voice/
-  category, overwrites, forum tags), ``add_thread``, ``add_role``, ``add_member`` (``permissions=``
-  makes a role), ``edit_role``, ``set_bot_permissions``, ``set_channel_permissions``,
-  ``set_bot_channel_permissions``, ``clear_channel_permissions``, ``delete_channel``,
-  ``remove_guild``, ``remove_member``, ``post_message`` (a member writes). Each sends the bot the
-  gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, GUILD_ROLE_*, ...);
-  ``await flush_gateway()`` waits until the bot has processed them.
+  category, overwrites, forum tags), ``add_thread``, ``archive_thread``, ``lock_thread``,
+  ``add_role``, ``add_member`` (``permissions=`` makes a role), ``edit_role``,
+  ``set_bot_permissions``, ``set_channel_permissions``, ``set_bot_channel_permissions``,
+  ``clear_channel_permissions``, ``delete_channel``, ``remove_guild``, ``remove_member``,
+  ``post_message`` (a member writes). Each sends the bot the gateway event Discord would
+  (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...); ``await flush_gateway()`` waits
+  until the bot has processed them.
 - Users (``users.UserActions``): ``run_command``, ``autocomplete``, ``click``, ``select``,
   ``submit_modal`` dispatch INTERACTION_CREATE and wait for the bot's answer, returning an
   ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have
   sent that, ``InteractionTimeout`` / ``InteractionFailed`` when the bot did not answer / every
   answer was rejected.
-- Time: ``clock`` (real time plus an offset) and ``await advance(seconds)``. Everything time-based
-  reads it except the gateway's heartbeats.
+- Time: ``clock`` (real time plus an offset) and ``await advance(seconds)``, which moves it and runs
+  what time triggers (threads auto-archive). Everything time-based reads it except the gateway's
+  heartbeats.
 - Reading: ``messages(channel)``, ``message(id)``, ``threads(channel)``, ``synced_commands(guild)``,
   ``requests`` / ``requests_to(method, glob)``, ``api_errors(code=)``, ``presence``, counters.
 - Faults (``faults.FaultInjection``): ``fail_next`` (429 of scope user/global/shared, or
@@ -41,7 +43,8 @@ The pieces (all importable from ``discord_emulator``):
 What it serves: ``GET /gateway[/bot]``, ``/users/@me``, ``/oauth2/applications/@me``, application
 commands (global and guild: bulk overwrite, list, get, create, edit, delete), channel messages
 (create with ``nonce``/``enforce_nonce``, get, list, edit, delete, crosspost, reactions, typing),
-threads (from a message, without one, forum posts), guild/roles/member reads, interaction callbacks
+threads (from a message, without one, forum posts, archived public threads, active guild threads),
+guild/roles/member reads, interaction callbacks
 (types 1, 4, 5, 6, 7, 8, 9, with ``with_response``), follow-ups and ``@original``. JSON or multipart
 (``payload_json`` + ``files[n]``) bodies. Discord's rate limits: per-route buckets (5 messages per
 5 s per channel, 5 edits per 5 s, 1 reaction per 0.25 s, 50 per second elsewhere) with X-RateLimit
@@ -91,6 +94,7 @@ from discord_emulator.ratelimits import DISCORD_ROUTE_LIMITS, RouteLimit
 from discord_emulator.rest import RestApi
 from discord_emulator.rest_channels import ChannelRoutes
 from discord_emulator.rest_interactions import InteractionRoutes
+from discord_emulator.rest_threads import ThreadRoutes
 from discord_emulator.state import ChangeSignal, Channel, DiscordState, Guild, User
 from discord_emulator.users import UserActions, message_id_of
 from discord_emulator.world import WorldEditing
@@ -175,6 +179,7 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
         self._rest = RestApi(self._core, interaction_routes.record_error)
         interaction_routes.register(self._rest)
         ChannelRoutes(self._core).register(self._rest)
+        ThreadRoutes(self._core).register(self._rest)
         self._rest.app.router.add_get("/", self._gateway.handle)
         self._runner: web.AppRunner | None = None
 
@@ -387,10 +392,12 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
 
     # ------------------------------------------------------------------- time
     async def advance(self, seconds: float) -> None:
-        """Move the emulator's clock ``seconds`` forward: rate-limit windows, the interaction and nonce
-        windows and a Cloudflare ban pass, and snowflakes and timestamps made afterwards are ``seconds``
-        later."""
+        """Move the emulator's clock ``seconds`` forward and run what time triggers on Discord: threads
+        auto-archive (THREAD_UPDATE), rate-limit windows, the interaction and nonce windows and a
+        Cloudflare ban pass. Snowflakes and timestamps made afterwards are ``seconds`` later. Use
+        ``flush_gateway`` afterwards to wait until the bot has processed the events."""
         self.clock.move_forward(seconds)
+        self._core.run_due()
         self._changes.notify()
         await asyncio.sleep(0)
 

@@ -147,6 +147,7 @@ class RestApi:
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
         core = self.core
+        core.run_due()
         path = request.path[len(API_PREFIX) :]
         record = RecordedRequest(request.method, path, dict(request.query), None, [], core.now())
         core.requests.append(record)

@@ -26,6 +26,8 @@ CROSSPOSTED = 1 << 0
 IS_COMPONENTS_V2 = 1 << 15
 REPLY = 19
 CHAT_INPUT_COMMAND = 20
+# Channel flags (resources/channel.mdx, "Channel Flags").
+PINNED_THREAD = 1 << 1
 
 
 class ChannelType(IntEnum):
@@ -171,17 +173,27 @@ class Channel:
     nsfw: bool = False
     rate_limit_per_user: int = 0
     last_message_id: int | None = None
-    # Thread-only state.
+    flags: int = 0
+    # Thread-only state. ``archive_timestamp`` changes when the thread is created, archived or
+    # unarchived; ``last_activity`` (creation, a message, unarchiving) starts the auto-archive timer.
     owner_id: int | None = None
     archived: bool = False
     locked: bool = False
     auto_archive_duration: int = 1440
+    archive_timestamp: datetime | None = None
+    last_activity: datetime | None = None
     message_count: int = 0
     member_ids: set[int] = field(default_factory=set)
     applied_tags: list[int] = field(default_factory=list)
     # Forum-only state.
     available_tags: list[JSON] = field(default_factory=list)
     created_at: datetime = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.archive_timestamp is None:
+            self.archive_timestamp = self.created_at
+        if self.last_activity is None:
+            self.last_activity = self.created_at
 
     @property
     def is_thread(self) -> bool:
@@ -203,7 +215,7 @@ class Channel:
             "permission_overwrites": [ow.payload() for ow in self.overwrites.values()],
             "parent_id": None if self.parent_id is None else str(self.parent_id),
             "nsfw": self.nsfw,
-            "flags": 0,
+            "flags": self.flags,
         }
         if self.type in (ChannelType.TEXT, ChannelType.ANNOUNCEMENT, ChannelType.FORUM):
             data["topic"] = self.topic
@@ -228,7 +240,7 @@ class Channel:
         metadata: JSON = {
             "archived": self.archived,
             "auto_archive_duration": self.auto_archive_duration,
-            "archive_timestamp": iso(self.created_at),
+            "archive_timestamp": iso(self.archive_timestamp or self.created_at),
             "locked": self.locked,
             "create_timestamp": iso(self.created_at),
         }
@@ -246,18 +258,22 @@ class Channel:
             "message_count": self.message_count,
             "member_count": len(self.member_ids),
             "total_message_sent": self.message_count,
-            "flags": 0,
+            "flags": self.flags,
             "applied_tags": [str(tag) for tag in self.applied_tags],
             "thread_metadata": metadata,
         }
         if self_id is not None and self_id in self.member_ids:
-            data["member"] = {
-                "id": str(self.id),
-                "user_id": str(self_id),
-                "join_timestamp": iso(self.created_at),
-                "flags": 1,
-            }
+            data["member"] = self.member_payload(self_id)
         return data
+
+    def member_payload(self, user_id: int) -> JSON:
+        """The thread member object of ``user_id`` (who must have joined)."""
+        return {
+            "id": str(self.id),
+            "user_id": str(user_id),
+            "join_timestamp": iso(self.created_at),
+            "flags": 1,
+        }
 
 
 @dataclass(eq=False)
@@ -527,6 +543,7 @@ class DiscordState:
             member_overwrite=None
             if member_ow is None or member_ow.type != 1
             else (member_ow.allow, member_ow.deny),
+            in_thread=channel.is_thread,
         )
 
     def bot_member(self, guild: Guild) -> Member:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from discord_emulator.core import Core
-from discord_emulator.errors import CommandUsageError
+from discord_emulator.errors import CommandUsageError, DiscordApiError
 from discord_emulator.gateway import GUILD_MEMBERS, GUILDS, Gateway, guild_create_payload
 from discord_emulator.permissions import (
     DEFAULT_BOT_PERMISSIONS,
@@ -327,6 +327,30 @@ class WorldEditing:
         body: JSON = {"content": content}
         if reply_to is not None:
             body["message_reference"] = {"message_id": str(message_id_of(reply_to))}
-        message = self._core.create_message(channel, member.user, body, [])
+        try:
+            if channel.is_thread:
+                self._core.threads.before_send(channel, bits)
+            message = self._core.create_message(channel, member.user, body, [])
+        except DiscordApiError as error:
+            # What the member's client shows instead of posting (a locked thread...).
+            raise CommandUsageError(
+                f"{member.name} cannot post that in #{channel.name}: {error.message}"
+            ) from None
         self._core.dispatch_message_create(message)
         return self.state.message_payload(message)
+
+    # ------------------------------------------------------------- threads
+    def archive_thread(self, thread: Channel, *, locked: bool | None = None) -> None:
+        """A moderator archives ``thread`` (and locks it with ``locked=True``): THREAD_UPDATE, and
+        discord.py drops it from its cache. Threads also archive by themselves after
+        ``auto_archive_duration`` minutes without activity: see ``advance``."""
+        if not thread.is_thread:
+            raise CommandUsageError(f"#{thread.name} is not a thread")
+        self._core.threads.archive(thread, locked=locked)
+
+    def lock_thread(self, thread: Channel, locked: bool = True) -> None:
+        """A moderator locks (or unlocks) ``thread``: only members with MANAGE_THREADS may then send,
+        edit or unarchive it (topics/threads.mdx, "Locked Threads"). THREAD_UPDATE."""
+        if not thread.is_thread:
+            raise CommandUsageError(f"#{thread.name} is not a thread")
+        self._core.threads.set_locked(thread, locked)

@@ -79,6 +79,7 @@ class MiniBot(commands.Bot):
         self.joined_guilds: list[int] = []
         self.followup_errors: list[discord.HTTPException] = []
         self.interactions_seen: list[discord.Interaction] = []
+        self.thread_updates: list[discord.Thread] = []
 
     async def on_message(self, message: discord.Message) -> None:
         self.seen_messages.append(message)
@@ -91,6 +92,9 @@ class MiniBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         self.interactions_seen.append(interaction)
+
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        self.thread_updates.append(after)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before every re-IDENTIFY; the test bot keeps the suite fast.
