@@ -17,13 +17,13 @@ Quick start::
 The pieces (all importable from ``discord_emulator``):
 
 - World (``world.WorldEditing``): ``add_guild``, ``add_channel`` (text/announcement/forum/voice/
-  category, overwrites, forum tags), ``add_thread``, ``archive_thread``, ``lock_thread``,
-  ``add_role``, ``add_member`` (``permissions=`` makes a role), ``edit_role``,
-  ``set_bot_permissions``, ``set_channel_permissions``, ``set_bot_channel_permissions``,
-  ``clear_channel_permissions``, ``delete_channel``, ``remove_guild``, ``remove_member``,
-  ``post_message`` (a member writes). Each sends the bot the gateway event Discord would
-  (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...); ``await flush_gateway()`` waits
-  until the bot has processed them.
+  category, overwrites, forum tags, ``moderated_tags``, ``require_tag``), ``add_thread``,
+  ``archive_thread``, ``lock_thread``, ``add_role``, ``add_member`` (``permissions=`` makes a role),
+  ``edit_role``, ``set_bot_permissions``, ``set_channel_permissions``,
+  ``set_bot_channel_permissions``, ``clear_channel_permissions``, ``delete_channel``,
+  ``remove_guild``, ``remove_member``, ``post_message`` (a member writes). Each sends the bot the
+  gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...);
+  ``await flush_gateway()`` waits until the bot has processed them.
 - Users (``users.UserActions``): ``run_command``, ``autocomplete``, ``click``, ``select``,
   ``submit_modal`` dispatch INTERACTION_CREATE and wait for the bot's answer, returning an
   ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have

@@ -106,6 +106,9 @@ class ChannelRoutes:
         state = self.core.state
         body = body_of(request)
         files = files_of(request)
+        if channel.type is ChannelType.FORUM:
+            # "Messages cannot be sent directly in forum channels" (topics/threads.mdx).
+            raise DiscordApiError(400, 40058, "Cannot send a message in a forum channel")
         if channel.type not in MESSAGEABLE_TYPES:
             raise DiscordApiError(400, 50008, "Cannot send messages in a non-text channel")
         needed = [self._send_permission(channel)]

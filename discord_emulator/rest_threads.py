@@ -14,7 +14,7 @@ from discord_emulator.errors import DiscordApiError, FormErrors
 from discord_emulator.permissions import Permission
 from discord_emulator.rest import RestApi, body_of, files_of, json_response, no_content, snowflake
 from discord_emulator.rest_channels import bot_channel
-from discord_emulator.state import HAS_THREAD, Channel, ChannelType
+from discord_emulator.state import HAS_THREAD, REQUIRE_TAG, Channel, ChannelType
 from discord_emulator.threads import thread_is_archived
 from discord_emulator.validation import validate_message_body
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+APPLIED_TAGS_LIMIT = 5
 # discord.py never asks for fewer than 2 archived threads: "Currently the API doesn't let you request
 # less than 2 threads" (channel.py, archived_threads). Discord documents no range; 50 is discord.py's
 # default when none is given.
@@ -133,10 +134,23 @@ class ThreadRoutes:
         return json_response(thread.payload(self.core.state.bot.id), status=201)
 
     def _applied_tags(self, forum: Channel, body: JSON) -> list[int]:
-        known = {int(tag["id"]) for tag in forum.available_tags}
+        """The forum tag rules: known tags, at most 5 ("limited to 5", Modify Channel), a tag when the
+        forum has REQUIRE_TAG (40067), and moderated tags only with MANAGE_THREADS."""
+        tags_by_id = {int(tag["id"]): tag for tag in forum.available_tags}
         tags = [int(tag) for tag in body.get("applied_tags") or []]
-        if any(tag not in known for tag in tags):
+        if any(tag not in tags_by_id for tag in tags):
             raise _form_error("applied_tags", "INVALID_TAG", "Unknown forum tag")
+        if len(tags) > APPLIED_TAGS_LIMIT:
+            raise _form_error(
+                "applied_tags", "BASE_TYPE_MAX_LENGTH", f"Must be {APPLIED_TAGS_LIMIT} or fewer in length."
+            )
+        if not tags and forum.flags & REQUIRE_TAG:
+            raise DiscordApiError(400, 40067, "A tag is required to create a forum post in this channel")
+        moderated = any(tags_by_id[tag].get("moderated") for tag in tags)
+        if moderated and not self.core.state.bot_permissions_in(forum) & Permission.MANAGE_THREADS:
+            # "whether this tag can only be added to or removed from threads by a member with the
+            # MANAGE_THREADS permission" (resources/channel.mdx, Forum Tag object).
+            raise DiscordApiError.missing_permissions()
         return tags
 
     async def _create_forum_post(self, request: web.Request, forum: Channel, body: JSON) -> web.Response:

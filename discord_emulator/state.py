@@ -28,6 +28,7 @@ REPLY = 19
 CHAT_INPUT_COMMAND = 20
 # Channel flags (resources/channel.mdx, "Channel Flags").
 PINNED_THREAD = 1 << 1
+REQUIRE_TAG = 1 << 4
 
 
 class ChannelType(IntEnum):

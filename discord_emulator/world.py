@@ -16,6 +16,7 @@ from discord_emulator.permissions import (
     as_bits,
 )
 from discord_emulator.state import (
+    REQUIRE_TAG,
     ChangeSignal,
     Channel,
     ChannelType,
@@ -120,11 +121,15 @@ class WorldEditing:
         parent: Channel | None = None,
         overwrites: Mapping[Role | Member, tuple[PermissionsLike, PermissionsLike]] | None = None,
         tags: Sequence[str] = (),
+        moderated_tags: Sequence[str] = (),
+        require_tag: bool = False,
     ) -> Channel:
         """A channel (``"text"``, ``"announcement"``, ``"forum"``, ``"voice"``, ``"category"``).
 
-        ``overwrites`` maps a role or member to ``(allow, deny)``; ``tags`` are a forum's available tags.
-        Dispatches CHANNEL_CREATE when connected.
+        ``overwrites`` maps a role or member to ``(allow, deny)``. For a forum: ``tags`` are its
+        available tags, ``moderated_tags`` tags only members with MANAGE_THREADS may apply, and
+        ``require_tag`` sets the REQUIRE_TAG channel flag (every post needs a tag; resources/channel.mdx,
+        "Channel Flags"). Dispatches CHANNEL_CREATE when connected.
         """
         kind = _CHANNEL_KINDS[type] if isinstance(type, str) else type
         position = sum(1 for channel in guild.channels.values() if not channel.is_thread)
@@ -135,12 +140,15 @@ class WorldEditing:
             {
                 "id": str(self.state.snowflakes.next()),
                 "name": tag,
-                "moderated": False,
+                "moderated": moderated,
                 "emoji_id": None,
                 "emoji_name": None,
             }
-            for tag in tags
+            for tags_of_kind, moderated in ((tags, False), (moderated_tags, True))
+            for tag in tags_of_kind
         ]
+        if require_tag:
+            channel.flags |= REQUIRE_TAG
         self._gateway.dispatch("CHANNEL_CREATE", channel.payload(), intent=GUILDS)
         self._changes.notify()
         return channel
