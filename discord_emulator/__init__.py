@@ -12,6 +12,7 @@ from discord_emulator.errors import (
 )
 from discord_emulator.gateway import GUILD_MEMBERS, GUILD_MESSAGES, GUILD_PRESENCES, GUILDS, MESSAGE_CONTENT
 from discord_emulator.interactions import InteractionResult
+from discord_emulator.moderation import AutoModRule
 from discord_emulator.permissions import (
     ALL_PERMISSIONS,
     DEFAULT_BOT_PERMISSIONS,
@@ -30,6 +31,7 @@ __all__ = [
     "GUILD_PRESENCES",
     "MESSAGE_CONTENT",
     "ApiErrorRecord",
+    "AutoModRule",
     "Channel",
     "ChannelType",
     "CommandUsageError",

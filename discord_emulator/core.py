@@ -10,6 +10,7 @@ from typing import Any, Literal
 from discord_emulator.commands import CommandStore
 from discord_emulator.errors import ApiErrorRecord, FormErrors
 from discord_emulator.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
+from discord_emulator.moderation import Moderation
 from discord_emulator.permissions import Permission
 from discord_emulator.ratelimits import RouteLimit
 from discord_emulator.state import (
@@ -18,6 +19,7 @@ from discord_emulator.state import (
     ChangeSignal,
     Channel,
     DiscordState,
+    Member,
     Message,
     StoredFile,
     User,
@@ -93,6 +95,7 @@ class Core:
         self.changes = changes
         self.config = config
         self.commands = CommandStore(state)
+        self.moderation = Moderation(state)
         self.threads = ThreadLifecycle(state, gateway, changes)
         self.requests: list[RecordedRequest] = []
         self.errors: list[ApiErrorRecord] = []
@@ -163,12 +166,15 @@ class Core:
             result.append(attachment)
         return result
 
-    def can_mention_everyone(self, channel: Channel, author: User) -> bool:
+    def acting_member(self, channel: Channel, author: User) -> Member:
+        """The member whose permissions apply to ``author``'s message: webhook-style authors
+        (interaction responses) act with the application's bot member."""
         guild = self.state.guild_of(channel)
         member = guild.members.get(author.id)
-        if member is None:
-            # Webhook-style authors (interaction responses) ping with the application's permissions.
-            member = self.state.bot_member(guild)
+        return member if member is not None else self.state.bot_member(guild)
+
+    def can_mention_everyone(self, channel: Channel, author: User) -> bool:
+        member = self.acting_member(channel, author)
         return bool(self.state.permissions_in(channel, member) & Permission.MENTION_EVERYONE)
 
     def _apply_mentions(
@@ -212,9 +218,13 @@ class Core:
         interaction_metadata: JSON | None = None,
         validate: bool = True,
     ) -> Message:
-        """Validate ``body`` like Discord and store the new message (the caller dispatches events)."""
+        """Validate ``body`` like Discord and store the new message (the caller dispatches events).
+
+        Messages in a guild pass the harmful-links filter and the guild's AutoMod rules first.
+        """
         if validate:
             validate_message_body(body, error_prefix, creating=True, has_files=bool(files))
+        self.moderation.check_message(channel, self.acting_member(channel, author), body)
         replied_user: int | None = None
         reference = body.get("message_reference")
         if reference and reference.get("message_id") is not None:
@@ -279,6 +289,7 @@ class Core:
         channel = self.state.channels[message.channel_id]
         if channel.is_thread:
             self.threads.before_edit(channel, None)
+        self.moderation.check_message(channel, self.acting_member(channel, message.author), body)
         if "content" in body:
             message.content = body["content"] or ""
         if "embeds" in body:

@@ -21,9 +21,10 @@ The pieces (all importable from ``discord_emulator``):
   ``archive_thread``, ``lock_thread``, ``add_role``, ``add_member`` (``permissions=`` makes a role),
   ``edit_role``, ``set_bot_permissions``, ``set_channel_permissions``,
   ``set_bot_channel_permissions``, ``clear_channel_permissions``, ``delete_channel``,
-  ``remove_guild``, ``remove_member``, ``post_message`` (a member writes). Each sends the bot the
-  gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...);
-  ``await flush_gateway()`` waits until the bot has processed them.
+  ``remove_guild``, ``remove_member``, ``post_message`` (a member writes), ``add_automod_rule``,
+  ``block_links``. Each sends the bot the gateway event Discord would (GUILD_CREATE,
+  CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...); ``await flush_gateway()`` waits until the bot
+  has processed them.
 - Users (``users.UserActions``): ``run_command``, ``autocomplete``, ``click``, ``select``,
   ``submit_modal`` dispatch INTERACTION_CREATE and wait for the bot's answer, returning an
   ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have

@@ -47,7 +47,7 @@ class ThreadRoutes:
         api.route("GET", "/guilds/{guild_id}/threads/active", self.active_threads)
 
     # ---------------------------------------------------------------- creation
-    def _thread_settings(self, body: JSON) -> tuple[str, int]:
+    def _thread_settings(self, parent: Channel, body: JSON) -> tuple[str, int]:
         errors = FormErrors()
         name = body.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
@@ -60,6 +60,9 @@ class ThreadRoutes:
                 f"Value must be one of {set(ARCHIVE_DURATIONS)}.",
             )
         errors.raise_if_any()
+        # A thread's name is checked by AutoMod like a message ("Title was blocked", 200001).
+        state = self.core.state
+        self.core.moderation.check_title(parent, state.bot_member(state.guild_of(parent)), str(name))
         return str(name), int(duration)
 
     def _new_thread(
@@ -94,7 +97,7 @@ class ThreadRoutes:
         self.core.state.require(parent, Permission.CREATE_PUBLIC_THREADS, Permission.READ_MESSAGE_HISTORY)
         if message.thread_id is not None:
             raise DiscordApiError.thread_already_created()
-        name, duration = self._thread_settings(body_of(request))
+        name, duration = self._thread_settings(parent, body_of(request))
         kind = (
             ChannelType.ANNOUNCEMENT_THREAD
             if parent.type is ChannelType.ANNOUNCEMENT
@@ -127,7 +130,7 @@ class ThreadRoutes:
             else Permission.CREATE_PUBLIC_THREADS
         )
         self.core.state.require(parent, needed)
-        name, duration = self._thread_settings(body)
+        name, duration = self._thread_settings(parent, body)
         thread = self._new_thread(parent, self.core.state.snowflakes.next(), name, duration, kind, [])
         self._dispatch_created(thread)
         log.info("emulator: thread %r opened in #%s", name, parent.name)
@@ -166,8 +169,10 @@ class ThreadRoutes:
             raise _form_error("message", "BASE_TYPE_REQUIRED", "This field is required")
         validate_message_body(starter, ("message",), creating=True, has_files=bool(files))
         tags = self._applied_tags(forum, body)
-        name, duration = self._thread_settings(body)
+        name, duration = self._thread_settings(forum, body)
         thread_id = state.snowflakes.next()
+        # Check the starter message before the thread exists: a blocked post creates nothing.
+        self.core.moderation.check_message(forum, state.bot_member(state.guild_of(forum)), starter)
         thread = self._new_thread(forum, thread_id, name, duration, ChannelType.PUBLIC_THREAD, tags)
         message = self.core.create_message(
             thread, state.bot, starter, files, message_id=thread_id, validate=False

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from discord_emulator.core import Core
 from discord_emulator.errors import CommandUsageError, DiscordApiError
 from discord_emulator.gateway import GUILD_MEMBERS, GUILDS, Gateway, guild_create_payload
+from discord_emulator.moderation import AutoModRule
 from discord_emulator.permissions import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -340,7 +341,7 @@ class WorldEditing:
                 self._core.threads.before_send(channel, bits)
             message = self._core.create_message(channel, member.user, body, [])
         except DiscordApiError as error:
-            # What the member's client shows instead of posting (a locked thread...).
+            # What the member's client shows instead of posting (a locked thread, AutoMod...).
             raise CommandUsageError(
                 f"{member.name} cannot post that in #{channel.name}: {error.message}"
             ) from None
@@ -362,3 +363,38 @@ class WorldEditing:
         if not thread.is_thread:
             raise CommandUsageError(f"#{thread.name} is not a thread")
         self._core.threads.set_locked(thread, locked)
+
+    # ------------------------------------------------------------ moderation
+    def add_automod_rule(
+        self,
+        guild: Guild,
+        keywords: Sequence[str],
+        *,
+        name: str = "Keyword Filter",
+        allow_list: Sequence[str] = (),
+        exempt_roles: Sequence[Role] = (),
+        exempt_channels: Sequence[Channel] = (),
+    ) -> AutoModRule:
+        """An AutoMod keyword rule that blocks messages (resources/auto-moderation.mdx): ``keywords``
+        match case-insensitively as whole words, or as prefixes/suffixes/anywhere with ``*``
+        (``"spoiler*"``, ``"*coin"``, ``"*bad*"``), in message content and embed text; matching thread
+        and forum post names are blocked too. Members with Manage Server or Administrator are exempt,
+        as on Discord, and so are ``exempt_roles`` and ``exempt_channels``. The bot's blocked message
+        gets 400 code 200000 (200001 for a title) and nothing is stored."""
+        rule = AutoModRule(
+            id=self.state.snowflakes.next(),
+            guild_id=guild.id,
+            name=name,
+            keywords=list(keywords),
+            allow_list=list(allow_list),
+            exempt_roles={role.id for role in exempt_roles},
+            exempt_channels={channel.id for channel in exempt_channels},
+        )
+        self._core.moderation.rules.append(rule)
+        return rule
+
+    def block_links(self, *domains: str) -> None:
+        """Add ``domains`` (and their subdomains) to Discord's harmful-links filter: a message linking
+        to one, in its content, an embed URL or a link button, gets 400 code 240000 "Message blocked
+        by harmful links filter" and is not stored."""
+        self._core.moderation.blocked_domains.update(domain.lower().strip(".") for domain in domains)
