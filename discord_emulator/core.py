@@ -105,6 +105,8 @@ class Core:
         self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
+        # Guilds in an outage, and the HTTP status their REST routes answer meanwhile.
+        self.outages: dict[int, int] = {}
         self.origin = ""
 
     def run_due(self) -> None:

@@ -1,4 +1,4 @@
-"""Tests making Discord fail: error answers, slow or lost responses, and gateway drops."""
+"""Tests making Discord fail: error answers, slow or lost responses, gateway drops and guild outages."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from discord_emulator.core import Core, Fault
-from discord_emulator.gateway import Gateway
+from discord_emulator.gateway import GUILDS, Gateway, guild_create_payload
 from discord_emulator.rest import RestApi
-from discord_emulator.state import ChangeSignal, DiscordState
+from discord_emulator.state import ChangeSignal, DiscordState, Guild
 
 
 def _method(method: str) -> str:
@@ -23,6 +23,7 @@ class FaultInjection:
     _gateway: Gateway
     _rest: RestApi
     _changes: ChangeSignal
+    flush_gateway: Callable[[], Awaitable[None]]
 
     def fail_next(
         self,
@@ -81,7 +82,8 @@ class FaultInjection:
 
     async def drop_gateway(self, code: int = 4000, *, resumable: bool = True, outage: float = 0.0) -> None:
         """Close the bot's gateway connection with ``code``. It reconnects and RESUMEs, getting missed
-        events replayed; with ``resumable=False`` the RESUME gets INVALID_SESSION and it must IDENTIFY.
+        events replayed; with ``resumable=False`` the RESUME gets INVALID_SESSION and it must IDENTIFY
+        (mind the identify pacing: one IDENTIFY per 5 s on the clock, so ``advance(5)`` first).
         For ``outage`` seconds reconnections are held, so events the test causes meanwhile are missed
         by the bot and must be replayed."""
         await self._gateway.drop(code, resumable=resumable, outage=outage)
@@ -93,3 +95,26 @@ class FaultInjection:
     def request_reconnect(self) -> None:
         """Send RECONNECT (op 7): the bot closes and resumes."""
         self._gateway.request_reconnect()
+
+    async def outage(self, guild: Guild, *, rest_status: Literal[503, 404] = 503) -> None:
+        """``guild`` becomes unavailable, as in a Discord outage: GUILD_DELETE ``{id, unavailable:
+        true}`` (discord.py keeps it cached and fires ``on_guild_unavailable``). Until ``end_outage``,
+        REST calls on the guild and its channels answer ``rest_status`` (503 "Service Unavailable",
+        which discord.py does not retry, or 404 Unknown Channel / Unknown Guild), and a new READY lists
+        it unavailable with no GUILD_CREATE (events/gateway-events.mdx, Guild Create and Guild Delete).
+        Waits until the bot has processed the event if it is connected."""
+        self._core.outages[guild.id] = rest_status
+        self._gateway.dispatch("GUILD_DELETE", {"id": str(guild.id), "unavailable": True}, intent=GUILDS)
+        self._changes.notify()
+        if self._gateway.connected:
+            await self.flush_gateway()
+
+    async def end_outage(self, guild: Guild) -> None:
+        """``guild`` is back: GUILD_CREATE with an explicit ``"unavailable": false``, which discord.py
+        needs to fire ``on_guild_available`` rather than ``on_guild_join``."""
+        self._core.outages.pop(guild.id, None)
+        payload = guild_create_payload(self.state, guild, self._gateway.intents)
+        self._gateway.dispatch("GUILD_CREATE", payload, intent=GUILDS)
+        self._changes.notify()
+        if self._gateway.connected:
+            await self.flush_gateway()

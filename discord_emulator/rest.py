@@ -237,7 +237,29 @@ class RestApi:
                 return server_error_response(fault.status, fault.code, fault.message)
         if bucket.retry_after is not None:
             return rate_limited_response(bucket.retry_after, "user", bucket.headers)
+        self._check_outage(request)
         return await handler(request)
+
+    def _check_outage(self, request: web.Request) -> None:
+        """While a guild is in an outage, its channels and the guild itself answer the outage status."""
+        outages = self.core.outages
+        if not outages:
+            return
+        info = request.match_info
+        guild_id: int | None = None
+        if "guild_id" in info and info["guild_id"].isdigit():
+            guild_id = int(info["guild_id"])
+        elif "channel_id" in info and info["channel_id"].isdigit():
+            channel = self.core.state.channels.get(int(info["channel_id"]))
+            guild_id = None if channel is None else channel.guild_id
+        status = outages.get(guild_id or 0)
+        if status is None:
+            return
+        if status == 404:
+            raise (
+                DiscordApiError.unknown_channel() if "channel_id" in info else DiscordApiError.unknown_guild()
+            )
+        raise DiscordApiError(status, 0, f"{status}: Service Unavailable" if status == 503 else f"{status}")
 
     # ---------------------------------------------------------- basic routes
     def _register_basic_routes(self) -> None:
@@ -269,7 +291,7 @@ class RestApi:
         return json_response({"url": self.gateway_url()})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+        limit = self.core.gateway.session_start_limit()
         return json_response({"url": self.gateway_url(), "shards": 1, "session_start_limit": limit})
 
     async def get_current_user(self, request: web.Request) -> web.Response:
@@ -297,7 +319,7 @@ class RestApi:
                 "bot_public": True,
                 "bot_require_code_grant": False,
                 "verify_key": "0" * 64,
-                "flags": 0,
+                "flags": self.core.gateway.application_flags(),
                 "owner": state.owner_user.payload(),
                 "team": None,
                 "bot": state.bot.payload(),

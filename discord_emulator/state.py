@@ -482,9 +482,17 @@ class DiscordState:
         self.application_name = application_name
         self.bot = self.add_user(bot_name, bot=True, discriminator="4821")
         self.owner_user = self.add_user("app-owner")
+        self.token = self._new_token()
+
+    def _new_token(self) -> str:
         # The real token format: base64(bot id).timestamp.hmac; discord.py only passes it along.
         encoded_id = base64.b64encode(str(self.bot.id).encode()).decode().rstrip("=")
-        self.token = f"{encoded_id}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
+        return f"{encoded_id}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
+
+    def reset_token(self) -> None:
+        """Discord resets the bot token (developers/events/gateway.mdx, session start limit): the old
+        one stops working everywhere."""
+        self.token = self._new_token()
 
     # ----------------------------------------------------------------- lookups
     def add_user(self, username: str, *, bot: bool = False, discriminator: str = "0") -> User:

@@ -77,9 +77,11 @@ class MiniBot(commands.Bot):
         self.seen_messages: list[discord.Message] = []
         self.removed_guilds: list[int] = []
         self.joined_guilds: list[int] = []
-        self.followup_errors: list[discord.HTTPException] = []
-        self.interactions_seen: list[discord.Interaction] = []
+        self.unavailable_guilds: list[int] = []
+        self.available_guilds: list[int] = []
         self.thread_updates: list[discord.Thread] = []
+        self.interactions_seen: list[discord.Interaction] = []
+        self.followup_errors: list[discord.HTTPException] = []
 
     async def on_message(self, message: discord.Message) -> None:
         self.seen_messages.append(message)
@@ -92,6 +94,12 @@ class MiniBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         self.interactions_seen.append(interaction)
+
+    async def on_guild_unavailable(self, guild: discord.Guild) -> None:
+        self.unavailable_guilds.append(guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self.available_guilds.append(guild.id)
 
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         self.thread_updates.append(after)
