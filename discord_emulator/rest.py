@@ -255,11 +255,12 @@ class RestApi:
         status = outages.get(guild_id or 0)
         if status is None:
             return
+        if status == 404 and "channel_id" in info:
+            raise DiscordApiError.unknown_channel()
         if status == 404:
-            raise (
-                DiscordApiError.unknown_channel() if "channel_id" in info else DiscordApiError.unknown_guild()
-            )
-        raise DiscordApiError(status, 0, f"{status}: Service Unavailable" if status == 503 else f"{status}")
+            raise DiscordApiError.unknown_guild()
+        # Discord's 503 body, which discord.py raises as DiscordServerError without retrying.
+        raise DiscordApiError(status, 0, f"{status}: Service Unavailable")
 
     # ---------------------------------------------------------- basic routes
     def _register_basic_routes(self) -> None:
