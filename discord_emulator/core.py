@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import copy
 import mimetypes
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from discord_emulator.errors import ApiErrorRecord, DiscordApiError, FormErrors
+from discord_emulator.commands import CommandStore
+from discord_emulator.errors import ApiErrorRecord, FormErrors
 from discord_emulator.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
+from discord_emulator.moderation import Moderation
 from discord_emulator.permissions import Permission
+from discord_emulator.ratelimits import RouteLimit
 from discord_emulator.state import (
     IS_COMPONENTS_V2,
     REPLY,
     ChangeSignal,
     Channel,
     DiscordState,
+    Member,
     Message,
     StoredFile,
     User,
-    utcnow,
 )
+from discord_emulator.threads import ThreadLifecycle
 from discord_emulator.validation import (
+    PARSE_TYPES,
     compute_mentions,
     normalise_components,
     normalise_embeds,
-    validate_command,
     validate_message_body,
 )
 
@@ -44,8 +46,14 @@ class EmulatorConfig:
 
     interaction_response_window: float
     interaction_token_lifetime: float
+    nonce_window: float
     rate_limit: int
     rate_limit_window: float
+    route_rate_limits: Mapping[str, RouteLimit]
+    global_rate_limit: int
+    invalid_request_limit: int
+    invalid_request_window: float
+    ban_duration: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,99 +84,6 @@ class RecordedRequest:
         return 200 <= self.status < 300
 
 
-class CommandStore:
-    """Registered application commands, global and per guild, as Discord stores them."""
-
-    def __init__(self, state: DiscordState) -> None:
-        self._state = state
-        self.global_commands: dict[tuple[int, str], JSON] = {}
-        self.guild_commands: dict[int, dict[tuple[int, str], JSON]] = {}
-        self.sync_count = 0
-        self.synced_scopes: set[int | None] = set()
-
-    def table(self, guild_id: int | None) -> dict[tuple[int, str], JSON]:
-        if guild_id is None:
-            return self.global_commands
-        return self.guild_commands.setdefault(guild_id, {})
-
-    def _normalise(self, command: JSON, guild_id: int | None, previous: JSON | None) -> JSON:
-        permissions = command.get("default_member_permissions")
-        stored: JSON = {
-            "id": previous["id"] if previous else str(self._state.snowflakes.next()),
-            "application_id": str(self._state.application_id),
-            "version": str(self._state.snowflakes.next()),
-            "default_member_permissions": None if permissions is None else str(permissions),
-            "type": command.get("type", 1),
-            "name": command["name"],
-            "name_localizations": command.get("name_localizations"),
-            "description": command.get("description", ""),
-            "description_localizations": command.get("description_localizations"),
-            "contexts": command.get("contexts"),
-            "integration_types": command.get("integration_types") or [0],
-            "nsfw": bool(command.get("nsfw", False)),
-        }
-        options = _strip_none(command.get("options") or [])
-        if options:
-            stored["options"] = options
-        if guild_id is None:
-            stored["dm_permission"] = command.get("dm_permission", True) is not False
-        else:
-            stored["guild_id"] = str(guild_id)
-        return stored
-
-    def validate(self, commands: list[JSON]) -> None:
-        errors = FormErrors()
-        seen: set[tuple[int, str]] = set()
-        for index, command in enumerate(commands):
-            validate_command(command, errors, (index,))
-            key = (command.get("type", 1), command.get("name", ""))
-            if key in seen:
-                errors.add(
-                    (index, "name"),
-                    "APPLICATION_COMMANDS_DUPLICATE_NAME",
-                    f"Application command names must be unique: {key[1]}",
-                )
-            seen.add(key)
-        errors.raise_if_any()
-
-    def bulk_overwrite(self, guild_id: int | None, commands: list[JSON]) -> list[JSON]:
-        self.validate(commands)
-        table = self.table(guild_id)
-        replaced: dict[tuple[int, str], JSON] = {}
-        for command in commands:
-            key = (command.get("type", 1), command["name"])
-            replaced[key] = self._normalise(command, guild_id, table.get(key))
-        table.clear()
-        table.update(replaced)
-        self.sync_count += 1
-        self.synced_scopes.add(guild_id)
-        return [copy.deepcopy(command) for command in table.values()]
-
-    def upsert(self, guild_id: int | None, command: JSON) -> tuple[JSON, bool]:
-        self.validate([command])
-        table = self.table(guild_id)
-        key = (command.get("type", 1), command["name"])
-        created = key not in table
-        table[key] = self._normalise(command, guild_id, table.get(key))
-        self.sync_count += 1
-        self.synced_scopes.add(guild_id)
-        return copy.deepcopy(table[key]), created
-
-    def find(self, guild_id: int | None, command_id: int) -> tuple[tuple[int, str], JSON]:
-        for key, command in self.table(guild_id).items():
-            if int(command["id"]) == command_id:
-                return key, command
-        raise DiscordApiError.unknown_command()
-
-
-def _strip_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _strip_none(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_strip_none(item) for item in value]
-    return value
-
-
 class Core:
     """What the REST handlers, the gateway and the test API share."""
 
@@ -180,14 +95,44 @@ class Core:
         self.changes = changes
         self.config = config
         self.commands = CommandStore(state)
+        self.moderation = Moderation(state)
+        self.threads = ThreadLifecycle(state, gateway, changes)
         self.requests: list[RecordedRequest] = []
         self.errors: list[ApiErrorRecord] = []
         self.unsupported: list[str] = []
         self.internal_errors: list[BaseException] = []
-        self.nonces: dict[tuple[int, str], int] = {}
+        # (author id, nonce) -> (message id, when it was created, on the clock).
+        self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
+        # Guilds in an outage, and the HTTP status their REST routes answer meanwhile.
+        self.outages: dict[int, int] = {}
         self.origin = ""
+
+    def run_due(self) -> None:
+        """Do what the passing of time triggers on Discord (today: thread auto-archiving)."""
+        self.threads.archive_due()
+
+    # ------------------------------------------------------------------ nonces
+    def recent_nonce(self, author: User, nonce: str) -> Message | None:
+        """The message ``author`` created with ``nonce`` within the dedup window, deleted or not.
+
+        "it will be checked for uniqueness in the past few minutes. If another message was created by
+        the same author with the same nonce, that message will be returned" (resources/message.mdx,
+        Create Message, ``enforce_nonce``). The docs give no number; ``nonce_window`` is 5 minutes.
+        """
+        found = self.nonces.get((author.id, nonce))
+        if found is None:
+            return None
+        message_id, created = found
+        if self.now() - created > self.config.nonce_window:
+            del self.nonces[(author.id, nonce)]
+            return None
+        return self.state.messages[message_id]
+
+    def remember_nonce(self, message: Message) -> None:
+        if message.nonce is not None:
+            self.nonces[(message.author.id, message.nonce)] = (message.id, self.now())
 
     # ---------------------------------------------------------------- messages
     def attachments_for(
@@ -223,12 +168,15 @@ class Core:
             result.append(attachment)
         return result
 
-    def can_mention_everyone(self, channel: Channel, author: User) -> bool:
+    def acting_member(self, channel: Channel, author: User) -> Member:
+        """The member whose permissions apply to ``author``'s message: webhook-style authors
+        (interaction responses) act with the application's bot member."""
         guild = self.state.guild_of(channel)
         member = guild.members.get(author.id)
-        if member is None:
-            # Webhook-style authors (interaction responses) ping with the application's permissions.
-            member = self.state.bot_member(guild)
+        return member if member is not None else self.state.bot_member(guild)
+
+    def can_mention_everyone(self, channel: Channel, author: User) -> bool:
+        member = self.acting_member(channel, author)
         return bool(self.state.permissions_in(channel, member) & Permission.MENTION_EVERYONE)
 
     def _apply_mentions(
@@ -241,9 +189,13 @@ class Core:
             role = guild.roles.get(role_id)
             return role is not None and not role.is_everyone and (role.mentionable or everyone_ok)
 
+        # "In regular messages, all mention types are parsed ... In interactions and webhooks, only
+        # user mentions are parsed" (resources/message.mdx, "Default Settings for Allowed Mentions").
+        defaults = frozenset({"users"}) if message.webhook_id is not None else PARSE_TYPES
         mentions = compute_mentions(
             message.content,
             body.get("allowed_mentions"),
+            default_parse=defaults,
             user_exists=lambda user_id: user_id in self.state.users,
             role_pingable=role_pingable,
             can_mention_everyone=everyone_ok,
@@ -268,9 +220,13 @@ class Core:
         interaction_metadata: JSON | None = None,
         validate: bool = True,
     ) -> Message:
-        """Validate ``body`` like Discord and store the new message (the caller dispatches events)."""
+        """Validate ``body`` like Discord and store the new message (the caller dispatches events).
+
+        Messages in a guild pass the harmful-links filter and the guild's AutoMod rules first.
+        """
         if validate:
             validate_message_body(body, error_prefix, creating=True, has_files=bool(files))
+        self.moderation.check_message(channel, self.acting_member(channel, author), body)
         replied_user: int | None = None
         reference = body.get("message_reference")
         if reference and reference.get("message_id") is not None:
@@ -301,7 +257,7 @@ class Core:
             guild_id=channel.guild_id,
             author=author,
             content=body.get("content") or "",
-            timestamp=utcnow(),
+            timestamp=self.state.clock.now(),
             embeds=normalise_embeds(body.get("embeds") or []),
             components=normalise_components(body.get("components") or []),
             flags=flags,
@@ -316,6 +272,7 @@ class Core:
         message.attachments = self.attachments_for(channel.id, body, files, [])
         self._apply_mentions(message, channel, body, replied_user)
         if channel.is_thread and not message.ephemeral:
+            self.threads.touch(channel)
             message.position = channel.message_count
             if message.id != channel.id:
                 channel.message_count += 1
@@ -332,6 +289,9 @@ class Core:
         """Apply a partial edit: only the fields present in ``body`` change, as on Discord."""
         validate_message_body(body, error_prefix, creating=False, has_files=bool(files))
         channel = self.state.channels[message.channel_id]
+        if channel.is_thread:
+            self.threads.before_edit(channel, None)
+        self.moderation.check_message(channel, self.acting_member(channel, message.author), body)
         if "content" in body:
             message.content = body["content"] or ""
         if "embeds" in body:
@@ -345,13 +305,14 @@ class Core:
             message.attachments = self.attachments_for(channel.id, body, files, message.attachments)
         if "content" in body or "allowed_mentions" in body:
             self._apply_mentions(message, channel, body, None)
-        message.edited_timestamp = utcnow()
+        message.edited_timestamp = self.state.clock.now()
         self.changes.notify()
 
     # ------------------------------------------------------------------ events
-    def gateway_message(self, message: Message) -> JSON:
-        """MESSAGE_CREATE/UPDATE data: the message plus members, blanked without MESSAGE_CONTENT."""
-        data = self.state.message_payload(message)
+    def gateway_message(self, message: Message, *, created: bool = False) -> JSON:
+        """MESSAGE_CREATE/UPDATE data: the message plus members, blanked without MESSAGE_CONTENT.
+        Only MESSAGE_CREATE carries the ``nonce`` ("Value will appear in the Message Create event")."""
+        data = self.state.message_payload(message, with_nonce=created)
         guild = self.state.guilds.get(message.guild_id or 0)
         if guild is not None:
             member = guild.members.get(message.author.id)
@@ -369,7 +330,8 @@ class Core:
 
     def dispatch_message_create(self, message: Message) -> None:
         if not message.ephemeral:
-            self.gateway.dispatch("MESSAGE_CREATE", self.gateway_message(message), intent=GUILD_MESSAGES)
+            data = self.gateway_message(message, created=True)
+            self.gateway.dispatch("MESSAGE_CREATE", data, intent=GUILD_MESSAGES)
 
     def dispatch_message_update(self, message: Message) -> None:
         if not message.ephemeral:
@@ -384,7 +346,8 @@ class Core:
         self.gateway.dispatch("MESSAGE_DELETE", data, intent=GUILD_MESSAGES)
 
     def now(self) -> float:
-        return time.monotonic()
+        """Monotonic seconds on the emulator's clock."""
+        return self.state.clock.monotonic()
 
 
 @dataclass(slots=True)
@@ -394,12 +357,14 @@ class Fault:
     method: str
     pattern: str
     status: int | None
-    retry_after: float
-    count: int
-    is_global: bool
-    delay: float
-    code: int
-    message: str | None
+    retry_after: float = 0.0
+    count: int = 1
+    scope: Literal["user", "global", "shared"] = "user"
+    delay: float = 0.0
+    code: int = 0
+    message: str | None = None
+    # A 429 from Cloudflare rather than from Discord's API: HTML, no Via, no rate-limit headers.
+    cloudflare: bool = False
     hits: list[str] = field(default_factory=list)
     # Handle the request, then drop the connection instead of answering (Discord acted; the bot
     # never learns), after awaiting `after_handling` (a test kills the bot there, say).
@@ -434,8 +399,9 @@ class InteractionRecord:
     errors: list[ApiErrorRecord] = field(default_factory=list)
     last_activity: float = 0.0
 
-    def touch(self) -> None:
-        self.last_activity = time.monotonic()
+    def touch(self, now: float) -> None:
+        """Note that the bot used this interaction at ``now`` (the clock's monotonic seconds)."""
+        self.last_activity = now
 
     def metadata(self) -> JSON:
         """``interaction_metadata`` of the messages this interaction produced."""

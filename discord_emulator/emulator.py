@@ -17,47 +17,61 @@ Quick start::
 The pieces (all importable from ``discord_emulator``):
 
 - World (``world.WorldEditing``): ``add_guild``, ``add_channel`` (text/announcement/forum/voice/
-  category, overwrites, forum tags), ``add_thread``, ``add_role``, ``add_member`` (``permissions=``
-  makes a role), ``edit_role``, ``set_bot_permissions``, ``set_channel_permissions``,
-  ``set_bot_channel_permissions``, ``clear_channel_permissions``, ``delete_channel``,
-  ``remove_guild``, ``remove_member``, ``post_message`` (a member writes). Each sends the bot the
-  gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, GUILD_ROLE_*, ...);
+  category, overwrites, forum tags, ``moderated_tags``, ``require_tag``), ``add_thread``,
+  ``archive_thread``, ``lock_thread``, ``add_role``, ``add_member`` (``permissions=`` makes a role),
+  ``edit_role``, ``set_bot_permissions``, ``set_channel_permissions``, ``set_bot_channel_permissions``,
+  ``clear_channel_permissions``, ``delete_channel``, ``remove_guild``, ``remove_member``,
+  ``post_message`` (a member writes), ``add_automod_rule``, ``block_links``. Each sends the bot the
+  gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...);
   ``await flush_gateway()`` waits until the bot has processed them.
 - Users (``users.UserActions``): ``run_command``, ``autocomplete``, ``click``, ``select``,
   ``submit_modal`` dispatch INTERACTION_CREATE and wait for the bot's answer, returning an
   ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have
   sent that, ``InteractionTimeout`` / ``InteractionFailed`` when the bot did not answer / every
   answer was rejected.
+- Time: ``clock`` (real time plus an offset) and ``await advance(seconds)``, which moves it and runs
+  what time triggers (threads auto-archive). Everything time-based reads it except the heartbeat
+  deadline.
 - Reading: ``messages(channel)``, ``message(id)``, ``threads(channel)``, ``synced_commands(guild)``,
-  ``requests`` / ``requests_to(method, glob)``, ``api_errors(code=)``, ``presence``, counters.
-- Faults: ``fail_next`` (429 with ``retry_after``, global or not; 500/502/503), ``delay_next``,
-  ``drop_gateway`` (RESUME, or re-IDENTIFY with ``resumable=False``; ``outage`` holds reconnects),
-  ``invalidate_session``, ``request_reconnect``; small ``interaction_response_window`` /
-  ``interaction_token_lifetime`` to test late answers quickly.
+  ``requests`` / ``requests_to(method, glob)``, ``api_errors(code=)``, ``invalid_requests``,
+  ``cloudflare_banned``, ``presence``, counters.
+- Faults (``faults.FaultInjection``): ``fail_next`` (429 of scope user/global/shared or Cloudflare's;
+  500/502/503), ``delay_next``, ``lose_response_next``, ``drop_gateway``, ``invalidate_session``,
+  ``request_reconnect``, ``outage``/``end_outage`` (a guild unavailable).
 
 What it serves: ``GET /gateway[/bot]``, ``/users/@me``, ``/oauth2/applications/@me``, application
 commands (global and guild: bulk overwrite, list, get, create, edit, delete), channel messages
 (create with ``nonce``/``enforce_nonce``, get, list, edit, delete, crosspost, reactions, typing),
-threads (from a message, without one, forum posts), guild/roles/member reads, interaction callbacks
-(types 1, 4, 5, 6, 7, 8, 9, with ``with_response``), follow-ups and ``@original``. JSON or multipart
-(``payload_json`` + ``files[n]``) bodies. Every response carries X-RateLimit headers and buckets
-really limit (``rate_limit`` per ``rate_limit_window``). Gateway: HELLO, IDENTIFY -> READY and
-GUILD_CREATE, heartbeats, RESUME with replay, INVALID_SESSION, RECONNECT, GUILD_MEMBERS_CHUNK,
-zlib-stream compression, intents (no GUILD_MESSAGES: no message events; no MESSAGE_CONTENT: others'
-messages arrive blank; privileged intents not allowed: close 4014).
+threads (from a message, without one, forum posts, archived public threads, active guild threads),
+guild/roles/member reads, interaction callbacks (types 1, 4, 5, 6, 7, 8, 9, with ``with_response``),
+follow-ups and ``@original``. JSON or multipart (``payload_json`` + ``files[n]``) bodies.
+
+Discord's limits by default: per-route buckets (5 messages per 5 s per channel, 5 edits per 5 s,
+1 reaction per 0.25 s, 50 per second elsewhere) with X-RateLimit headers on every response; 50
+requests per second globally; 10,000 invalid requests per 10 minutes, then Cloudflare's one-hour ban;
+``enforce_nonce`` for 5 minutes; a 41.25 s heartbeat, one IDENTIFY per 5 s and 1,000 per day; no
+privileged intent switched on. Gateway: HELLO, IDENTIFY -> READY and GUILD_CREATE, heartbeats (late
+ones close 4009), RESUME with replay, INVALID_SESSION, RECONNECT, GUILD_MEMBERS_CHUNK, zlib-stream
+compression, intents (no GUILD_MESSAGES: no message events; no MESSAGE_CONTENT: others' messages
+arrive blank; a privileged intent not switched on: close 4014).
 
 Validation mirrors Discord: 50035 "Invalid Form Body" with Discord's nested ``errors`` for content,
-embed, component, autocomplete-choice and modal limits; 50006 for an empty message; 50013 "Missing
-Permissions" and 50001 "Missing Access" from the bot's permissions computed from roles and channel
-overwrites; 10003/10008/10062/40060/50027 for unknown channel, message, interaction, a second
-acknowledgement and an expired follow-up token. Mentions honour ``allowed_mentions``, role
-mentionability and MENTION_EVERYONE.
+embed (and embed URL), component (link-button URL, 40 components in V2), nonce, autocomplete-choice
+and modal limits; 50006 for an empty message; 50013 "Missing Permissions" and 50001 "Missing Access"
+from the bot's permissions computed from roles and channel overwrites; 10003/10008/10062/40060/50027
+for unknown channel, message, interaction, a second acknowledgement and an expired follow-up token;
+40058/40067 for forums, 50083/160005 for archived and locked threads, 200000/200001/240000 for
+AutoMod and the harmful-links filter. Mentions honour ``allowed_mentions`` (and Discord's defaults
+per context), role mentionability and MENTION_EVERYONE.
 
 discord.py timing to know about: ``on_ready`` fires ``guild_ready_timeout`` (2 s by default) after the
 last GUILD_CREATE; the emulator's helpers do not need it (``run_bot``/``wait_until_ready`` return once
 the bot has processed every GUILD_CREATE). A re-IDENTIFY (after an unresumable disconnect) sleeps
-5 s in ``Client.before_identify_hook``. A 500/502 is retried after 1 s; a 503 is not retried.
-Close the bot before the emulator (``run_bot`` does), or it keeps trying to reconnect.
+5 s in ``Client.before_identify_hook``, and a new IDENTIFY within 5 s of the last (a restarted bot)
+gets INVALID_SESSION, so discord.py identifies again 5 s later: ``advance(5)`` first to avoid it.
+A response with ``X-RateLimit-Remaining: 0`` makes discord.py sleep until the bucket resets (5 s after
+a fifth message in a channel). A 500/502 is retried after 1 s; a 503 is not retried. Close the bot
+before the emulator (``run_bot`` does), or it keeps trying to reconnect.
 """
 
 from __future__ import annotations
@@ -67,7 +81,7 @@ import contextlib
 import copy
 import fnmatch
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -77,12 +91,16 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from discord_emulator.core import Core, EmulatorConfig, Fault, RecordedRequest
+from discord_emulator.clock import EmulatorClock
+from discord_emulator.core import Core, EmulatorConfig, RecordedRequest
 from discord_emulator.errors import ApiErrorRecord
-from discord_emulator.gateway import PRIVILEGED_INTENTS, Gateway
+from discord_emulator.faults import FaultInjection
+from discord_emulator.gateway import Gateway
+from discord_emulator.ratelimits import DISCORD_ROUTE_LIMITS, RouteLimit
 from discord_emulator.rest import RestApi
 from discord_emulator.rest_channels import ChannelRoutes
 from discord_emulator.rest_interactions import InteractionRoutes
+from discord_emulator.rest_threads import ThreadRoutes
 from discord_emulator.state import ChangeSignal, Channel, DiscordState, Guild, User
 from discord_emulator.users import UserActions, message_id_of
 from discord_emulator.world import WorldEditing
@@ -93,7 +111,7 @@ JSON = dict[str, Any]
 BotT = TypeVar("BotT", bound=discord.Client)
 
 
-class DiscordEmulator(WorldEditing, UserActions):
+class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
     """One emulated Discord (REST + gateway) for one bot application. Use ``async with``."""
 
     def __init__(
@@ -103,45 +121,85 @@ class DiscordEmulator(WorldEditing, UserActions):
         application_name: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        heartbeat_interval: float = 1.0,
+        heartbeat_interval: float = 41.25,
+        heartbeat_tolerance: float | None = None,
         interaction_response_window: float = 3.0,
         interaction_token_lifetime: float = 15 * 60.0,
+        nonce_window: float = 5 * 60.0,
         rate_limit: int = 50,
         rate_limit_window: float = 1.0,
-        allowed_privileged_intents: int = PRIVILEGED_INTENTS,
+        route_rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        global_rate_limit: int = 50,
+        invalid_request_limit: int = 10_000,
+        invalid_request_window: float = 10 * 60.0,
+        ban_duration: float = 60 * 60.0,
+        allowed_privileged_intents: int = 0,
+        max_concurrency: int = 1,
+        session_start_limit: int = 1000,
         strict: bool = True,
     ) -> None:
-        """Configure the emulator.
+        """Configure the emulator. Every default is Discord's own limit; a test that needs another
+        passes it here (and says why).
 
-        ``interaction_response_window`` is Discord's 3-second limit for the initial response (lower it
-        to test late answers quickly); ``interaction_token_lifetime`` the 15-minute follow-up limit.
-        ``allowed_privileged_intents`` are those "switched on in the developer portal": asking for
-        others closes the gateway with 4014. With ``strict``, leaving the ``async with`` block raises
-        if the bot called a route the emulator does not implement or the emulator itself failed.
+        - ``heartbeat_interval``: HELLO's interval, Discord's 41.25 s. A connection that sends no
+          heartbeat for the interval plus ``heartbeat_tolerance`` (a quarter of the interval by
+          default) is closed with 4009 and must RESUME. Real time, not the clock.
+        - ``interaction_response_window``: the 3-second limit for the initial response;
+          ``interaction_token_lifetime``: the 15-minute follow-up limit. ``nonce_window``: how long
+          ``enforce_nonce`` deduplicates (Discord: "the past few minutes").
+        - Rate limits: ``rate_limit`` per ``rate_limit_window`` seconds is the default bucket;
+          ``route_rate_limits`` overrides buckets by ``"METHOD /path/template"`` (on top of Discord's:
+          5 per 5 s to create or to edit a message per channel, 1 per 0.25 s to add a reaction);
+          ``global_rate_limit`` requests per second per bot. ``invalid_request_limit`` 401/403/429
+          answers per ``invalid_request_window`` seconds, past which Cloudflare bans every request
+          for ``ban_duration`` seconds.
+        - Gateway: ``allowed_privileged_intents`` are those "switched on in the developer portal"
+          (none by default: asking for one closes with 4014); ``max_concurrency`` IDENTIFYs per 5 s;
+          ``session_start_limit`` IDENTIFYs per 24 h, after which the token is reset.
+        - With ``strict``, leaving the ``async with`` block raises if the bot called a route the
+          emulator does not implement or the emulator itself failed.
         """
         self._host = host
         self._port = port
         self._strict = strict
-        self.state = DiscordState(bot_name=bot_name, application_name=application_name or bot_name)
+        self.clock = EmulatorClock()
+        self.state = DiscordState(
+            bot_name=bot_name, application_name=application_name or bot_name, clock=self.clock
+        )
         self._changes = ChangeSignal()
+        limits = dict(DISCORD_ROUTE_LIMITS)
+        limits.update({route: RouteLimit(*rule) for route, rule in (route_rate_limits or {}).items()})
         config = EmulatorConfig(
             interaction_response_window=interaction_response_window,
             interaction_token_lifetime=interaction_token_lifetime,
+            nonce_window=nonce_window,
             rate_limit=rate_limit,
             rate_limit_window=rate_limit_window,
+            route_rate_limits=limits,
+            global_rate_limit=global_rate_limit,
+            invalid_request_limit=invalid_request_limit,
+            invalid_request_window=invalid_request_window,
+            ban_duration=ban_duration,
         )
         self._gateway = Gateway(
             self.state,
             self._changes,
             heartbeat_interval=heartbeat_interval,
+            heartbeat_tolerance=heartbeat_interval / 4
+            if heartbeat_tolerance is None
+            else heartbeat_tolerance,
             allowed_privileged_intents=allowed_privileged_intents,
+            max_concurrency=max_concurrency,
+            session_start_limit=session_start_limit,
             resume_url=lambda: self.gateway_url,
+            unavailable_guilds=lambda: self._core.outages.keys(),
         )
         self._core = Core(self.state, self._gateway, self._changes, config)
         interaction_routes = InteractionRoutes(self._core)
         self._rest = RestApi(self._core, interaction_routes.record_error)
         interaction_routes.register(self._rest)
         ChannelRoutes(self._core).register(self._rest)
+        ThreadRoutes(self._core).register(self._rest)
         self._rest.app.router.add_get("/", self._gateway.handle)
         self._runner: web.AppRunner | None = None
 
@@ -337,6 +395,42 @@ class DiscordEmulator(WorldEditing, UserActions):
         """The intents of the current gateway session (0 before IDENTIFY)."""
         return self._gateway.intents
 
+    @property
+    def refused_identifies(self) -> int:
+        """IDENTIFYs answered INVALID_SESSION because they came too soon (``max_concurrency``)."""
+        return self._gateway.refused_identifies
+
+    @property
+    def heartbeat_timeouts(self) -> int:
+        """Connections closed with 4009 because their heartbeat was late."""
+        return self._gateway.heartbeat_timeouts
+
+    @property
+    def invalid_requests(self) -> list[RecordedRequest]:
+        """The requests counting against the invalid-request limit now: answered 401, 403 or 429
+        (not shared-scope 429s) within the last ``invalid_request_window`` seconds on the clock."""
+        return self._rest.invalid.requests
+
+    @property
+    def invalid_request_count(self) -> int:
+        return len(self._rest.invalid.requests)
+
+    @property
+    def cloudflare_banned(self) -> bool:
+        """Whether Cloudflare is banning every request (too many invalid requests)."""
+        return self._rest.invalid.banned
+
+    # ------------------------------------------------------------------- time
+    async def advance(self, seconds: float) -> None:
+        """Move the emulator's clock ``seconds`` forward and run what time triggers on Discord: threads
+        auto-archive (THREAD_UPDATE), rate-limit windows and the interaction and nonce windows pass,
+        a Cloudflare ban ends. Snowflakes and timestamps made afterwards are ``seconds`` later. Use
+        ``flush_gateway`` afterwards to wait until the bot has processed the events."""
+        self.clock.move_forward(seconds)
+        self._core.run_due()
+        self._changes.notify()
+        await asyncio.sleep(0)
+
     # ------------------------------------------------------------------ waiting
     async def wait_for(self, condition: Callable[[], object], *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until ``condition()`` is truthy, re-checked whenever the bot does anything."""
@@ -382,85 +476,6 @@ class DiscordEmulator(WorldEditing, UserActions):
         await self._gateway.flush(timeout)
         for _ in range(3):  # Let the listener tasks discord.py scheduled for those events run.
             await asyncio.sleep(0)
-
-    # ------------------------------------------------------------------- faults
-    def fail_next(
-        self,
-        method: str,
-        path_pattern: str,
-        *,
-        status: int = 429,
-        retry_after: float = 0.2,
-        count: int = 1,
-        global_: bool = False,
-        code: int = 0,
-        message: str | None = None,
-    ) -> Fault:
-        """Make the next ``count`` matching requests fail; ``path_pattern`` is a glob on the path after
-        ``/api/v10`` (e.g. ``"/channels/*/messages"``), ``method`` may be ``"*"``.
-
-        429 answers like Discord (``retry_after`` in the body, Retry-After and X-RateLimit-Scope headers,
-        ``global_`` for the global limit); 500/503 answer JSON, 502 Cloudflare's HTML. The returned
-        ``Fault.hits`` lists the requests it hit.
-        """
-        fault = Fault(
-            method.upper() if method != "*" else "*",
-            path_pattern,
-            status,
-            retry_after,
-            count,
-            global_,
-            0.0,
-            code,
-            message,
-        )
-        self._rest.faults.append(fault)
-        return fault
-
-    def delay_next(self, method: str, path_pattern: str, seconds: float, *, count: int = 1) -> Fault:
-        """Answer the next ``count`` matching requests normally, but only after ``seconds``."""
-        fault = Fault(
-            method.upper() if method != "*" else "*", path_pattern, None, 0.0, count, False, seconds, 0, None
-        )
-        self._rest.faults.append(fault)
-        return fault
-
-    def lose_response_next(
-        self, method: str, path_pattern: str, *, after_handling: Callable[[], Awaitable[None]] | None = None
-    ) -> Fault:
-        """Carry out the next matching request, then cut the connection instead of answering: Discord
-        did it, the bot never hears so. ``after_handling`` runs in between (kill the bot there to
-        test a crash between Discord accepting a message and the bot recording it)."""
-        fault = Fault(
-            method.upper() if method != "*" else "*",
-            path_pattern,
-            None,
-            0.0,
-            1,
-            False,
-            0.0,
-            0,
-            None,
-            lose_response=True,
-            after_handling=after_handling,
-        )
-        self._rest.faults.append(fault)
-        return fault
-
-    async def drop_gateway(self, code: int = 4000, *, resumable: bool = True, outage: float = 0.0) -> None:
-        """Close the bot's gateway connection with ``code``. It reconnects and RESUMEs, getting missed
-        events replayed; with ``resumable=False`` the RESUME gets INVALID_SESSION and it must IDENTIFY.
-        For ``outage`` seconds reconnections are held, so events the test causes meanwhile are missed
-        by the bot and must be replayed."""
-        await self._gateway.drop(code, resumable=resumable, outage=outage)
-
-    def invalidate_session(self, *, resumable: bool = False) -> None:
-        """Send INVALID_SESSION (``d=resumable``) on the live connection."""
-        self._gateway.invalidate(resumable=resumable)
-
-    def request_reconnect(self) -> None:
-        """Send RECONNECT (op 7): the bot closes and resumes."""
-        self._gateway.request_reconnect()
 
 
 def _id_of(thing: Channel | Guild | int) -> int:

@@ -8,12 +8,13 @@ import json
 import logging
 import secrets
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from discord_emulator.gateway_limits import IdentifyLimits
 from discord_emulator.state import ChangeSignal, DiscordState, Guild, iso
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,13 @@ GUILD_MESSAGES = 1 << 9
 MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 ALL_INTENTS = (1 << 26) - 1
+# Application flags saying a privileged intent is switched on in the developer portal, for a bot in
+# under 100 servers (resources/application.mdx, "Application Flags"): the *_LIMITED ones.
+INTENT_FLAGS = {
+    GUILD_PRESENCES: 1 << 13,  # GATEWAY_PRESENCE_LIMITED
+    GUILD_MEMBERS: 1 << 15,  # GATEWAY_GUILD_MEMBERS_LIMITED
+    MESSAGE_CONTENT: 1 << 19,  # GATEWAY_MESSAGE_CONTENT_LIMITED
+}
 
 _Outgoing = JSON | Callable[[], None]
 
@@ -42,6 +50,8 @@ class GatewayConnection:
     compressor: Any  # zlib compress object, or None when the client did not ask for zlib-stream
     queue: asyncio.Queue[_Outgoing] = field(default_factory=asyncio.Queue)
     session: GatewaySession | None = None
+    # The real-time (event loop) moment by which the next heartbeat must arrive.
+    heartbeat_deadline: float = 0.0
 
     async def write_forever(self) -> None:
         while True:
@@ -119,14 +129,25 @@ class Gateway:
         changes: ChangeSignal,
         *,
         heartbeat_interval: float,
+        heartbeat_tolerance: float,
         allowed_privileged_intents: int,
+        max_concurrency: int,
+        session_start_limit: int,
         resume_url: Callable[[], str],
+        unavailable_guilds: Callable[[], Collection[int]],
     ) -> None:
         self._state = state
         self._changes = changes
-        self._heartbeat_interval_ms = round(heartbeat_interval * 1000)
+        self._heartbeat_interval = heartbeat_interval
+        self._heartbeat_tolerance = heartbeat_tolerance
         self._allowed_privileged = allowed_privileged_intents
+        self.limits = IdentifyLimits(
+            state.clock, max_concurrency=max_concurrency, session_start_limit=session_start_limit
+        )
         self._resume_url = resume_url
+        self._unavailable_guilds = unavailable_guilds
+        self.refused_identifies = 0
+        self.heartbeat_timeouts = 0
         self.session: GatewaySession | None = None
         self.connections: set[GatewayConnection] = set()
         self.identify_count = 0
@@ -152,6 +173,7 @@ class Gateway:
         connection = GatewayConnection(ws, compressor)
         self.connections.add(connection)
         writer = asyncio.create_task(connection.write_forever())
+        watchdog: asyncio.Task[None] | None = None
         try:
             if request.query.get("v") not in ("9", "10"):
                 await ws.close(code=4012, message=b"Invalid API version")
@@ -159,11 +181,16 @@ class Gateway:
             if request.query.get("encoding", "json") != "json":
                 await ws.close(code=4002, message=b"Error while decoding payload.")
                 return ws
-            connection.queue.put_nowait(
-                {"op": HELLO, "d": {"heartbeat_interval": self._heartbeat_interval_ms}}
-            )
+            interval_ms = round(self._heartbeat_interval * 1000)
+            connection.queue.put_nowait({"op": HELLO, "d": {"heartbeat_interval": interval_ms}})
+            self._heartbeat_received(connection)
+            watchdog = asyncio.create_task(self._watch_heartbeats(connection))
             await self._receive_loop(connection)
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
             self.connections.discard(connection)
             session = connection.session
             if session is not None and session.connection is connection:
@@ -177,6 +204,30 @@ class Gateway:
                 await writer
             self._changes.notify()
         return ws
+
+    def _heartbeat_received(self, connection: GatewayConnection) -> None:
+        loop = asyncio.get_running_loop()
+        connection.heartbeat_deadline = loop.time() + self._heartbeat_interval + self._heartbeat_tolerance
+
+    async def _watch_heartbeats(self, connection: GatewayConnection) -> None:
+        """Close a connection whose heartbeat is late: "If your app fails to send a heartbeat event in
+        time, your connection will be closed and you will be forced to Resume" (events/gateway.mdx,
+        "Sending Heartbeats"). The docs name no close code; 4009 "Session timed out" is reconnectable,
+        and the session stays resumable. Real time, not the emulator's clock: this guards a real
+        connection."""
+        loop = asyncio.get_running_loop()
+        while not connection.ws.closed:
+            remaining = connection.heartbeat_deadline - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+                continue
+            session = connection.session
+            if session is not None and session.connection is connection:
+                session.connection = None
+            self.heartbeat_timeouts += 1
+            log.info("gateway: no heartbeat within %.2fs, closing with 4009", self._heartbeat_interval)
+            await connection.ws.close(code=4009, message=b"Session timed out.")
+            return
 
     def _drain(self, connection: GatewayConnection) -> None:
         """Run the callbacks still queued (they only mark progress), dropping unsent frames."""
@@ -199,6 +250,7 @@ class Gateway:
                 await connection.ws.close(code=4002, message=b"Error while decoding payload.")
                 break
             if op == HEARTBEAT:
+                self._heartbeat_received(connection)
                 self._last_heartbeat_seq = data if isinstance(data, int) else None
                 self._heartbeats += 1
                 connection.queue.put_nowait({"op": HEARTBEAT_ACK})
@@ -231,6 +283,17 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self._allowed_privileged:
             await connection.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        if self.limits.starts_left() == 0:
+            await self._exhaust_session_starts(connection)
+            return
+        if not self.limits.identify_allowed_now():
+            # "If your app exceeds this limit, Discord will respond with a Invalid Session (opcode 9)
+            # event" (events/gateway.mdx, "Identifying"); d=false: identify again later.
+            self.refused_identifies += 1
+            connection.queue.put_nowait({"op": INVALID_SESSION, "d": False})
+            self._changes.notify()
+            return
+        self.limits.count_start()
         old = self.session
         if old is not None and old.connection is not None and old.connection is not connection:
             await old.connection.ws.close(code=4000, message=b"Session replaced.")
@@ -247,7 +310,7 @@ class Gateway:
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
-            "application": {"id": str(self._state.application_id), "flags": APPLICATION_FLAGS},
+            "application": {"id": str(self._state.application_id), "flags": self.application_flags()},
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -260,10 +323,42 @@ class Gateway:
         if session.shard is not None:
             ready["shard"] = session.shard
         self._send_event(session, "READY", ready)
+        unavailable = self._unavailable_guilds()
         for guild in self._joined_guilds():
-            self._send_event(session, "GUILD_CREATE", guild_create_payload(self._state, guild, intents))
+            # "Guilds that are unavailable due to an outage will send a Guild Delete event" instead
+            # (gateway-events.mdx, Guild Create): READY already listed them as unavailable.
+            if guild.id not in unavailable:
+                self._send_event(session, "GUILD_CREATE", guild_create_payload(self._state, guild, intents))
         connection.queue.put_nowait(self._mark_ready)
         log.debug("gateway: session %s identified with intents %d", session.id, intents)
+
+    # ------------------------------------------------------- identify limits
+    async def _exhaust_session_starts(self, connection: GatewayConnection) -> None:
+        """The session starts are used up: "Upon hitting this limit, all active sessions for the app will
+        be terminated, the bot token will be reset" (events/gateway.mdx, "Session Start Limit"). The
+        docs name no close code; 4004 "Authentication failed" is what the reset token makes of it, and
+        discord.py does not reconnect after it."""
+        log.warning("gateway: session start limit used up; the token is reset")
+        self._state.reset_token()
+        for other in list(self.connections):
+            if other is not connection:
+                with contextlib.suppress(Exception):
+                    await other.ws.close(code=4004, message=b"Authentication failed.")
+        if self.session is not None:
+            self.session.resumable = False
+        await connection.ws.close(code=4004, message=b"Authentication failed.")
+
+    def session_start_limit(self) -> JSON:
+        """The session start limit object of ``GET /gateway/bot``."""
+        return self.limits.session_start_limit()
+
+    def application_flags(self) -> int:
+        """The application's flags: which privileged intents are switched on."""
+        flags = 0
+        for intent, flag in INTENT_FLAGS.items():
+            if self._allowed_privileged & intent:
+                flags |= flag
+        return flags
 
     def _joined_guilds(self) -> list[Guild]:
         return [guild for guild in self._state.guilds.values() if self._state.bot.id in guild.members]
@@ -421,8 +516,3 @@ class Gateway:
         for connection in list(self.connections):
             with contextlib.suppress(Exception):
                 await connection.ws.close(code=1001, message=b"Emulator shutting down.")
-
-
-# GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED | COMMAND_BADGE:
-# what a small verified-free bot with its privileged intents switched on in the portal reports.
-APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19) | (1 << 23)

@@ -102,7 +102,8 @@ DEFAULT_BOT_PERMISSIONS = (
     | Permission.USE_EXTERNAL_EMOJIS
 ).value
 
-# Losing SEND_MESSAGES in a channel implicitly removes these (Discord's "implicit permissions").
+# Losing SEND_MESSAGES in a channel implicitly removes these (Discord's "implicit permissions",
+# topics/permissions.mdx); in a thread it is losing SEND_MESSAGES_IN_THREADS that removes them.
 _NEEDS_SEND_MESSAGES = (
     Permission.MENTION_EVERYONE
     | Permission.SEND_TTS_MESSAGES
@@ -146,10 +147,13 @@ def apply_overwrites(
     everyone_overwrite: tuple[int, int] | None,
     role_overwrites: list[tuple[int, int]],
     member_overwrite: tuple[int, int] | None,
+    in_thread: bool = False,
 ) -> int:
     """Apply channel overwrites in Discord's order: @everyone, then all roles together, then the member.
 
     Each overwrite is an ``(allow, deny)`` pair. Administrators are not affected by overwrites.
+    ``in_thread``: the channel is a thread, where SEND_MESSAGES has no effect and
+    SEND_MESSAGES_IN_THREADS is what sending needs (topics/threads.mdx, "Permissions").
     """
     if base & Permission.ADMINISTRATOR:
         return ALL_PERMISSIONS
@@ -168,6 +172,7 @@ def apply_overwrites(
         bits = (bits & ~deny) | allow
     if not bits & Permission.VIEW_CHANNEL:
         return 0
-    if not bits & Permission.SEND_MESSAGES:
+    send = Permission.SEND_MESSAGES_IN_THREADS if in_thread else Permission.SEND_MESSAGES
+    if not bits & send:
         bits &= ~_NEEDS_SEND_MESSAGES
     return bits

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import hashlib
 import json
 import logging
-import math
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +15,18 @@ from discord_emulator.core import Core, Fault, RecordedRequest, UploadedFile
 from discord_emulator.errors import ApiErrorRecord, DiscordApiError
 from discord_emulator.gateway import GUILD_MEMBERS
 from discord_emulator.permissions import Permission
+from discord_emulator.ratelimits import (
+    COMPLETE_HEADERS,
+    TOP_LEVEL_RESOURCES,
+    BucketHit,
+    GlobalLimit,
+    InvalidRequests,
+    RouteBuckets,
+    RouteLimit,
+    cloudflare_ban_response,
+    rate_limited_response,
+    server_error_response,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +36,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY_KEY = web.RequestKey("discord_body", object)
 FILES_KEY = web.RequestKey("discord_files", list)
 
-# Routes Discord serves without the bot token: interaction callbacks and webhook-token routes.
+# Routes Discord serves without the bot token: interaction callbacks and webhook-token routes. They
+# are also the interaction endpoints that "are not bound to the application's Global Rate Limit"
+# (interactions/receiving-and-responding.mdx).
 _UNAUTHENTICATED_PREFIXES = (
     f"{API_PREFIX}/interactions/",
     f"{API_PREFIX}/webhooks/{{webhook_id}}/{{webhook_token}}",
@@ -67,63 +78,6 @@ def files_of(request: web.Request) -> list[UploadedFile]:
     return files
 
 
-class RateLimiter:
-    """Per-bucket request windows, reported in the X-RateLimit headers discord.py's limiter reads."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def hit(self, route_key: str, major: str) -> tuple[dict[str, str], float | None]:
-        """Count one request; return the headers and, when over the limit, the seconds to wait."""
-        bucket = hashlib.sha256(route_key.encode()).hexdigest()[:32]
-        now = time.monotonic()
-        key = f"{bucket}:{major}"
-        started, count = self._windows.get(key, (now, 0))
-        if now - started >= self.window:
-            started, count = now, 0
-        count += 1
-        self._windows[key] = (started, count)
-        reset_after = max(self.window - (now - started), 0.001)
-        headers = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(max(self.limit - count, 0)),
-            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-            "X-RateLimit-Bucket": bucket,
-        }
-        return headers, (reset_after if count > self.limit else None)
-
-
-def rate_limited_response(retry_after: float, *, is_global: bool, headers: dict[str, str]) -> web.Response:
-    """Discord's 429: JSON body with ``retry_after``, a Retry-After header, and the ``Via`` header
-    that tells discord.py it came from the API rather than from a Cloudflare ban."""
-    body: JSON = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
-    if is_global:
-        body["code"] = 0
-    response = json_response(body, status=429)
-    response.headers.update(headers)
-    response.headers["X-RateLimit-Remaining"] = "0"
-    response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-    response.headers["X-RateLimit-Scope"] = "global" if is_global else "user"
-    if is_global:
-        response.headers["X-RateLimit-Global"] = "true"
-    return response
-
-
-def server_error_response(status: int, code: int, message: str | None) -> web.Response:
-    if status == 502:
-        # Cloudflare's HTML page, which discord.py reads as text.
-        return web.Response(
-            status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"
-        )
-    reason = message or {500: "500: Internal Server Error", 503: "503: Service Unavailable"}.get(
-        status, "Error"
-    )
-    return json_response({"message": reason, "code": code}, status=status)
-
-
 class RestApi:
     """Owns the aiohttp application; route modules register their handlers on it."""
 
@@ -132,7 +86,18 @@ class RestApi:
     ) -> None:
         self.core = core
         self.faults: list[Fault] = []
-        self.limiter = RateLimiter(core.config.rate_limit, core.config.rate_limit_window)
+        config = core.config
+        clock = core.state.clock
+        self.buckets = RouteBuckets(
+            clock, RouteLimit(config.rate_limit, config.rate_limit_window), config.route_rate_limits
+        )
+        self.global_limit = GlobalLimit(clock, config.global_rate_limit)
+        self.invalid: InvalidRequests[RecordedRequest] = InvalidRequests(
+            clock,
+            limit=config.invalid_request_limit,
+            window=config.invalid_request_window,
+            ban_duration=config.ban_duration,
+        )
         self._on_interaction_error = on_interaction_error
         self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         self._register_basic_routes()
@@ -182,20 +147,23 @@ class RestApi:
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
         core = self.core
+        core.run_due()
         path = request.path[len(API_PREFIX) :]
         record = RecordedRequest(request.method, path, dict(request.query), None, [], core.now())
         core.requests.append(record)
+        if self.invalid.banned:
+            # Cloudflare answers before the request reaches Discord's API.
+            response: web.StreamResponse = cloudflare_ban_response()
+            record.status = response.status
+            core.changes.notify()
+            return response
         resource = request.match_info.route.resource
         template = resource.canonical if resource is not None else path
-        major = "+".join(
-            request.match_info[key]
-            for key in ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
-            if key in request.match_info
-        )
-        headers, over_limit = self.limiter.hit(f"{request.method} {template}", major)
-        headers["Via"] = "1.1 google"
+        major = "+".join(request.match_info[key] for key in TOP_LEVEL_RESOURCES if key in request.match_info)
+        route = template[len(API_PREFIX) :] if template.startswith(API_PREFIX) else template
+        bucket = self.buckets.hit(f"{request.method} {route}", major)
         try:
-            response = await self._answer(request, handler, record, template, over_limit, headers)
+            response = await self._answer(request, handler, record, template, bucket)
         except DiscordApiError as error:
             response = json_response(error.body(), status=error.status)
             error_record = ApiErrorRecord(
@@ -210,8 +178,13 @@ class RestApi:
             log.exception("emulator: internal error answering %s %s", request.method, path)
             core.internal_errors.append(exc)
             response = json_response({"message": f"Emulator internal error: {exc!r}", "code": 0}, status=400)
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
+        if not response.get(COMPLETE_HEADERS, False):
+            # Every answer from the API carries the bucket's headers and Google's Via (which discord.py
+            # checks on a 429 to tell a rate limit from a Cloudflare ban).
+            for name, value in {**bucket.headers, "Via": "1.1 google"}.items():
+                response.headers.setdefault(name, value)
+        if InvalidRequests.counts(response):
+            self.invalid.count(record)
         record.status = response.status
         if (
             isinstance(response, web.Response)
@@ -228,8 +201,7 @@ class RestApi:
         handler: Handler,
         record: RecordedRequest,
         template: str,
-        over_limit: float | None,
-        headers: dict[str, str],
+        bucket: BucketHit,
     ) -> web.StreamResponse:
         http_exception = request.match_info.http_exception
         if http_exception is not None:
@@ -240,8 +212,12 @@ class RestApi:
             raise DiscordApiError.not_found()
         await self._read_body(request, record)
         public = template.startswith(_UNAUTHENTICATED_PREFIXES) or template == f"{API_PREFIX}/gateway"
-        if not public and request.headers.get("Authorization") != f"Bot {self.core.state.token}":
-            raise DiscordApiError.unauthorized()
+        if not public:
+            if request.headers.get("Authorization") != f"Bot {self.core.state.token}":
+                raise DiscordApiError.unauthorized()
+            retry_after = self.global_limit.hit()
+            if retry_after is not None:
+                return rate_limited_response(retry_after, "global", {})
         fault = self._take_fault(request.method, record.path)
         if fault is not None and fault.lose_response:
             response = await handler(request)
@@ -253,13 +229,38 @@ class RestApi:
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.status == 429 and fault.cloudflare:
+                return cloudflare_ban_response()
             if fault.status == 429:
-                return rate_limited_response(fault.retry_after, is_global=fault.is_global, headers=headers)
+                return rate_limited_response(fault.retry_after, fault.scope, bucket.headers)
             if fault.status is not None:
                 return server_error_response(fault.status, fault.code, fault.message)
-        if over_limit is not None:
-            return rate_limited_response(over_limit, is_global=False, headers=headers)
+        if bucket.retry_after is not None:
+            return rate_limited_response(bucket.retry_after, "user", bucket.headers)
+        self._check_outage(request)
         return await handler(request)
+
+    def _check_outage(self, request: web.Request) -> None:
+        """While a guild is in an outage, its channels and the guild itself answer the outage status."""
+        outages = self.core.outages
+        if not outages:
+            return
+        info = request.match_info
+        guild_id: int | None = None
+        if "guild_id" in info and info["guild_id"].isdigit():
+            guild_id = int(info["guild_id"])
+        elif "channel_id" in info and info["channel_id"].isdigit():
+            channel = self.core.state.channels.get(int(info["channel_id"]))
+            guild_id = None if channel is None else channel.guild_id
+        status = outages.get(guild_id or 0)
+        if status is None:
+            return
+        if status == 404 and "channel_id" in info:
+            raise DiscordApiError.unknown_channel()
+        if status == 404:
+            raise DiscordApiError.unknown_guild()
+        # Discord's 503 body, which discord.py raises as DiscordServerError without retrying.
+        raise DiscordApiError(status, 0, f"{status}: Service Unavailable")
 
     # ---------------------------------------------------------- basic routes
     def _register_basic_routes(self) -> None:
@@ -291,7 +292,7 @@ class RestApi:
         return json_response({"url": self.gateway_url()})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+        limit = self.core.gateway.session_start_limit()
         return json_response({"url": self.gateway_url(), "shards": 1, "session_start_limit": limit})
 
     async def get_current_user(self, request: web.Request) -> web.Response:
@@ -319,7 +320,7 @@ class RestApi:
                 "bot_public": True,
                 "bot_require_code_grant": False,
                 "verify_key": "0" * 64,
-                "flags": 0,
+                "flags": self.core.gateway.application_flags(),
                 "owner": state.owner_user.payload(),
                 "team": None,
                 "bot": state.bot.payload(),

@@ -52,7 +52,7 @@ class InteractionRoutes:
         record = self.core.interactions_by_token.get(token or "")
         if record is not None:
             record.errors.append(error)
-            record.touch()
+            record.touch(self.core.now())
 
     # --------------------------------------------------------------- callback
     async def callback(self, request: web.Request) -> web.Response:
@@ -96,7 +96,7 @@ class InteractionRoutes:
             record.modal = data
         record.response_type = kind
         record.responded_at = core.now()
-        record.touch()
+        record.touch(core.now())
         log.info("emulator: interaction %s answered with callback type %s", record.id, kind)
         if request.query.get("with_response") not in ("1", "true", "True"):
             return no_content()
@@ -209,7 +209,7 @@ class InteractionRoutes:
             )
             record.followup_ids.append(message.id)
             core.dispatch_message_create(message)
-        record.touch()
+        record.touch(core.now())
         log.info("emulator: interaction %s follow-up: %r", record.id, message.content[:80])
         if request.query.get("wait") in ("1", "true", "True"):
             return json_response(core.state.message_payload(message))
@@ -234,7 +234,7 @@ class InteractionRoutes:
             message.flags &= ~LOADING
             message.edited_timestamp = None
         core.dispatch_message_update(message)
-        record.touch()
+        record.touch(core.now())
         return json_response(core.state.message_payload(message))
 
     async def delete_message(self, request: web.Request) -> web.Response:
@@ -242,5 +242,5 @@ class InteractionRoutes:
         message = self._webhook_message(request, record)
         message.deleted = True
         self.core.dispatch_message_delete(message)
-        record.touch()
+        record.touch(self.core.now())
         return no_content()

@@ -6,13 +6,13 @@ import asyncio
 import base64
 import contextlib
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from discord_emulator.clock import EmulatorClock
 from discord_emulator.errors import DiscordApiError
 from discord_emulator.permissions import Permission, apply_overwrites, base_permissions
 
@@ -26,6 +26,9 @@ CROSSPOSTED = 1 << 0
 IS_COMPONENTS_V2 = 1 << 15
 REPLY = 19
 CHAT_INPUT_COMMAND = 20
+# Channel flags (resources/channel.mdx, "Channel Flags").
+PINNED_THREAD = 1 << 1
+REQUIRE_TAG = 1 << 4
 
 
 class ChannelType(IntEnum):
@@ -51,18 +54,16 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SnowflakeFactory:
-    """Real-looking, strictly increasing snowflakes whose timestamp is now (discord.py reads it)."""
+    """Real-looking, strictly increasing snowflakes whose timestamp is the emulator clock's now
+    (discord.py reads it: ``created_at``, and ``before``/``after`` in history)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: EmulatorClock) -> None:
+        self._clock = clock
         self._last = 0
 
     def next(self) -> int:
-        now_ms = int(time.time() * 1000)
+        now_ms = int(self._clock.time() * 1000)
         candidate = ((now_ms - DISCORD_EPOCH_MS) << 22) | (1 << 17)
         self._last = max(candidate, self._last + 1)
         return self._last
@@ -173,17 +174,27 @@ class Channel:
     nsfw: bool = False
     rate_limit_per_user: int = 0
     last_message_id: int | None = None
-    # Thread-only state.
+    flags: int = 0
+    # Thread-only state. ``archive_timestamp`` changes when the thread is created, archived or
+    # unarchived; ``last_activity`` (creation, a message, unarchiving) starts the auto-archive timer.
     owner_id: int | None = None
     archived: bool = False
     locked: bool = False
     auto_archive_duration: int = 1440
-    created_at: datetime = field(default_factory=utcnow)
+    archive_timestamp: datetime | None = None
+    last_activity: datetime | None = None
     message_count: int = 0
     member_ids: set[int] = field(default_factory=set)
     applied_tags: list[int] = field(default_factory=list)
     # Forum-only state.
     available_tags: list[JSON] = field(default_factory=list)
+    created_at: datetime = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.archive_timestamp is None:
+            self.archive_timestamp = self.created_at
+        if self.last_activity is None:
+            self.last_activity = self.created_at
 
     @property
     def is_thread(self) -> bool:
@@ -205,7 +216,7 @@ class Channel:
             "permission_overwrites": [ow.payload() for ow in self.overwrites.values()],
             "parent_id": None if self.parent_id is None else str(self.parent_id),
             "nsfw": self.nsfw,
-            "flags": 0,
+            "flags": self.flags,
         }
         if self.type in (ChannelType.TEXT, ChannelType.ANNOUNCEMENT, ChannelType.FORUM):
             data["topic"] = self.topic
@@ -230,7 +241,7 @@ class Channel:
         metadata: JSON = {
             "archived": self.archived,
             "auto_archive_duration": self.auto_archive_duration,
-            "archive_timestamp": iso(self.created_at),
+            "archive_timestamp": iso(self.archive_timestamp or self.created_at),
             "locked": self.locked,
             "create_timestamp": iso(self.created_at),
         }
@@ -248,18 +259,22 @@ class Channel:
             "message_count": self.message_count,
             "member_count": len(self.member_ids),
             "total_message_sent": self.message_count,
-            "flags": 0,
+            "flags": self.flags,
             "applied_tags": [str(tag) for tag in self.applied_tags],
             "thread_metadata": metadata,
         }
         if self_id is not None and self_id in self.member_ids:
-            data["member"] = {
-                "id": str(self.id),
-                "user_id": str(self_id),
-                "join_timestamp": iso(self.created_at),
-                "flags": 1,
-            }
+            data["member"] = self.member_payload(self_id)
         return data
+
+    def member_payload(self, user_id: int) -> JSON:
+        """The thread member object of ``user_id`` (who must have joined)."""
+        return {
+            "id": str(self.id),
+            "user_id": str(user_id),
+            "join_timestamp": iso(self.created_at),
+            "flags": 1,
+        }
 
 
 @dataclass(eq=False)
@@ -269,8 +284,8 @@ class Member:
     user: User
     guild_id: int
     role_ids: list[int]
-    joined_at: datetime = field(default_factory=utcnow)
     nick: str | None = None
+    joined_at: datetime = field(kw_only=True)
 
     @property
     def id(self) -> int:
@@ -317,7 +332,6 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
-    created_at: datetime = field(default_factory=utcnow)
 
     @property
     def everyone(self) -> Role:
@@ -455,8 +469,9 @@ class StoredFile:
 class DiscordState:
     """Every object of the emulated Discord, indexed by id, with Discord's permission arithmetic."""
 
-    def __init__(self, *, bot_name: str, application_name: str) -> None:
-        self.snowflakes = SnowflakeFactory()
+    def __init__(self, *, bot_name: str, application_name: str, clock: EmulatorClock) -> None:
+        self.clock = clock
+        self.snowflakes = SnowflakeFactory(clock)
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
@@ -467,9 +482,17 @@ class DiscordState:
         self.application_name = application_name
         self.bot = self.add_user(bot_name, bot=True, discriminator="4821")
         self.owner_user = self.add_user("app-owner")
+        self.token = self._new_token()
+
+    def _new_token(self) -> str:
         # The real token format: base64(bot id).timestamp.hmac; discord.py only passes it along.
         encoded_id = base64.b64encode(str(self.bot.id).encode()).decode().rstrip("=")
-        self.token = f"{encoded_id}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
+        return f"{encoded_id}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
+
+    def reset_token(self) -> None:
+        """Discord resets the bot token (developers/events/gateway.mdx, session start limit): the old
+        one stops working everywhere."""
+        self.token = self._new_token()
 
     # ----------------------------------------------------------------- lookups
     def add_user(self, username: str, *, bot: bool = False, discriminator: str = "0") -> User:
@@ -529,6 +552,7 @@ class DiscordState:
             member_overwrite=None
             if member_ow is None or member_ow.type != 1
             else (member_ow.allow, member_ow.deny),
+            in_thread=channel.is_thread,
         )
 
     def bot_member(self, guild: Guild) -> Member:
@@ -547,7 +571,11 @@ class DiscordState:
                 raise DiscordApiError.missing_permissions()
 
     # -------------------------------------------------------------- rendering
-    def message_payload(self, message: Message, *, with_reference: bool = True) -> JSON:
+    def message_payload(
+        self, message: Message, *, with_reference: bool = True, with_nonce: bool = False
+    ) -> JSON:
+        """Discord's message object. ``nonce`` is not stored long term (discord.py's
+        ``Message.nonce`` docs): only the create response and MESSAGE_CREATE carry it."""
         data: JSON = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
@@ -569,7 +597,7 @@ class DiscordState:
         }
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
-        if message.nonce is not None:
+        if with_nonce and message.nonce is not None:
             data["nonce"] = message.nonce
         if message.webhook_id is not None:
             data["webhook_id"] = str(message.webhook_id)

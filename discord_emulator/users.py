@@ -88,7 +88,7 @@ class UserActions:
             command_type=None if command is None else command.get("type", 1),
             source_message_id=message_id,
         )
-        record.touch()
+        record.touch(self._core.now())
         member_bits = self.state.permissions_in(channel, member)
         payload: JSON = {
             "id": str(record.id),

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from discord_emulator.errors import DiscordApiError, ErrorPath, FormErrors
 from discord_emulator.state import IS_COMPONENTS_V2
@@ -23,6 +24,9 @@ FOOTER_TEXT_LIMIT = 2048
 AUTHOR_NAME_LIMIT = 256
 ACTION_ROWS_LIMIT = 5
 ROW_WIDTH = 5
+V2_COMPONENTS_LIMIT = 40
+LINK_URL_LIMIT = 512
+NONCE_LIMIT = 25
 BUTTON_LABEL_LIMIT = 80
 CUSTOM_ID_LIMIT = 100
 CHOICES_LIMIT = 25
@@ -41,11 +45,54 @@ PREMIUM_STYLE = 6
 USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
 ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
 PARSE_TYPES = frozenset({"users", "roles", "everyone"})
+# Allowed URL schemes. Embeds: "only supports http(s)" (and attachments for images and icons;
+# resources/message.mdx, embed object). Link buttons: undocumented; Discord answers that the scheme
+# "must be one of ('http', 'https', 'discord')".
+WEB_SCHEMES = ("http", "https")
+MEDIA_SCHEMES = ("http", "https", "attachment")
+BUTTON_SCHEMES = ("http", "https", "discord")
 
 
 def _check_length(errors: FormErrors, path: ErrorPath, value: object, limit: int) -> None:
     if isinstance(value, str) and len(value) > limit:
         errors.max_length(path, limit)
+
+
+def check_url(errors: FormErrors, path: ErrorPath, value: object, schemes: tuple[str, ...]) -> None:
+    """Discord's URL field checks: a well-formed URL whose scheme is one of ``schemes``."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+        return
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+        return
+    scheme = parts.scheme.lower()
+    if not scheme or any(char.isspace() for char in value):
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+    elif scheme not in schemes:
+        allowed = ", ".join(f"'{name}'" for name in schemes)
+        errors.add(
+            path,
+            "URL_TYPE_INVALID_SCHEME",
+            f'Scheme "{scheme}" is not supported. Scheme must be one of ({allowed}).',
+        )
+    elif scheme != "attachment" and not parts.netloc:
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+
+
+def _validate_embed_urls(errors: FormErrors, here: ErrorPath, embed: JSON) -> None:
+    check_url(errors, (*here, "url"), embed.get("url"), WEB_SCHEMES)
+    author = embed.get("author") or {}
+    check_url(errors, (*here, "author", "url"), author.get("url"), WEB_SCHEMES)
+    check_url(errors, (*here, "author", "icon_url"), author.get("icon_url"), MEDIA_SCHEMES)
+    footer = embed.get("footer") or {}
+    check_url(errors, (*here, "footer", "icon_url"), footer.get("icon_url"), MEDIA_SCHEMES)
+    for media in ("image", "thumbnail"):
+        check_url(errors, (*here, media, "url"), (embed.get(media) or {}).get("url"), MEDIA_SCHEMES)
 
 
 def _embed_text_size(embed: JSON) -> int:
@@ -82,6 +129,7 @@ def validate_embeds(embeds: list[JSON], errors: FormErrors, prefix: ErrorPath) -
         _check_length(
             errors, (*here, "author", "name"), (embed.get("author") or {}).get("name"), AUTHOR_NAME_LIMIT
         )
+        _validate_embed_urls(errors, here, embed)
     if not errors and sum(_embed_text_size(embed) for embed in embeds) > EMBED_TOTAL_LIMIT:
         errors.add(path, "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {EMBED_TOTAL_LIMIT}")
 
@@ -102,8 +150,20 @@ def _validate_interactive(errors: FormErrors, path: ErrorPath, component: JSON, 
         _check_length(errors, (*path, "label"), component.get("label"), BUTTON_LABEL_LIMIT)
         style = component.get("style")
         if style == LINK_STYLE:
-            if not component.get("url"):
+            # "Link buttons must have a url, and cannot have a custom_id" (components/reference.mdx).
+            url = component.get("url")
+            if component.get("custom_id") is not None:
+                errors.add(
+                    path,
+                    "BUTTON_COMPONENT_CUSTOM_ID_URL_MUTUALLY_EXCLUSIVE",
+                    "A custom id and url cannot both be specified",
+                )
+            if not url:
                 errors.required((*path, "url"))
+            elif isinstance(url, str) and len(url) > LINK_URL_LIMIT:
+                errors.max_length((*path, "url"), LINK_URL_LIMIT)
+            else:
+                check_url(errors, (*path, "url"), url, BUTTON_SCHEMES)
         elif style != PREMIUM_STYLE:
             _check_custom_id(errors, (*path, "custom_id"), component.get("custom_id"), seen)
         return 1
@@ -128,6 +188,12 @@ def validate_components(components: list[JSON], errors: FormErrors, prefix: Erro
     seen: set[str] = set()
     if flags & IS_COMPONENTS_V2:
         # Layout components (sections, containers...) nest freely; only interactive leaves are checked.
+        # "Messages allow up to 40 total components" (components/reference.mdx); the error Discord
+        # sends for more is undocumented.
+        total = _count_components(components)
+        if total > V2_COMPONENTS_LIMIT:
+            errors.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {V2_COMPONENTS_LIMIT} or fewer in length.")
+            return
         _validate_v2_tree(components, errors, path, seen)
         return
     if len(components) > ACTION_ROWS_LIMIT:
@@ -154,6 +220,19 @@ def validate_components(components: list[JSON], errors: FormErrors, prefix: Erro
                 "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
                 "The specified component exceeds the maximum width",
             )
+
+
+def _count_components(components: list[JSON]) -> int:
+    """Every component of a components V2 message, nested ones and accessories included."""
+    total = 0
+    for component in components:
+        total += 1
+        children = component.get("components")
+        if isinstance(children, list):
+            total += _count_components(children)
+        if isinstance(component.get("accessory"), dict):
+            total += 1
+    return total
 
 
 def _validate_v2_tree(components: list[JSON], errors: FormErrors, path: ErrorPath, seen: set[str]) -> None:
@@ -194,6 +273,18 @@ def validate_allowed_mentions(allowed: object, errors: FormErrors, prefix: Error
             errors.max_length((*path, kind), 100)
 
 
+def validate_nonce(nonce: object, errors: FormErrors, prefix: ErrorPath) -> None:
+    """``nonce``: "integer or string ... (up to 25 characters)" (resources/message.mdx, Create
+    Message). The error codes are undocumented; these are the ones Discord sends."""
+    path = (*prefix, "nonce")
+    if nonce is None:
+        return
+    if isinstance(nonce, bool) or not isinstance(nonce, (int, str)):
+        errors.add(path, "NONCE_TYPE_INVALID_TYPE", "This field must be a string or integer.")
+    elif isinstance(nonce, str) and len(nonce) > NONCE_LIMIT:
+        errors.add(path, "NONCE_TYPE_TOO_LONG", f"Must be {NONCE_LIMIT} or fewer characters long.")
+
+
 def validate_message_body(
     body: JSON, prefix: ErrorPath = (), *, creating: bool, has_files: bool = False
 ) -> None:
@@ -210,6 +301,7 @@ def validate_message_body(
     components = body.get("components") or []
     validate_components(components, errors, prefix, flags=flags)
     validate_allowed_mentions(body.get("allowed_mentions"), errors, prefix)
+    validate_nonce(body.get("nonce"), errors, prefix)
     errors.raise_if_any()
     empty = not content and not embeds and not components and not has_files
     empty = empty and not body.get("sticker_ids") and not body.get("poll") and not body.get("attachments")
@@ -291,6 +383,7 @@ def compute_mentions(
     content: str,
     allowed: JSON | None,
     *,
+    default_parse: frozenset[str] = PARSE_TYPES,
     user_exists: Callable[[int], bool],
     role_pingable: Callable[[int], bool],
     can_mention_everyone: bool,
@@ -298,12 +391,13 @@ def compute_mentions(
 ) -> Mentions:
     """Parse <@id>, <@!id>, <@&id>, @everyone and @here, then filter them through ``allowed_mentions``.
 
-    Without ``allowed_mentions`` Discord parses everything; with it, only the listed ``parse`` types and
-    explicit ids ping. Roles ping only when mentionable or the author may mention everyone;
+    Without ``allowed_mentions`` Discord parses ``default_parse`` (everything in regular messages, only
+    users in interaction and webhook messages); with it, only the listed ``parse`` types and explicit
+    ids ping. Roles ping only when mentionable or the author may mention everyone;
     @everyone/@here only with MENTION_EVERYONE. A reply pings its author unless ``replied_user`` is false.
     """
     if allowed is None:
-        parse = set(PARSE_TYPES)
+        parse = set(default_parse)
         explicit_users: set[int] = set()
         explicit_roles: set[int] = set()
         replied_user = True

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from discord_emulator.core import Core
-from discord_emulator.errors import CommandUsageError
+from discord_emulator.errors import CommandUsageError, DiscordApiError
 from discord_emulator.gateway import GUILD_MEMBERS, GUILDS, Gateway, guild_create_payload
+from discord_emulator.moderation import AutoModRule
 from discord_emulator.permissions import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -16,6 +17,7 @@ from discord_emulator.permissions import (
     as_bits,
 )
 from discord_emulator.state import (
+    REQUIRE_TAG,
     ChangeSignal,
     Channel,
     ChannelType,
@@ -63,7 +65,7 @@ class WorldEditing:
         guild = Guild(id=state.snowflakes.next(), name=name, owner_id=owner.id)
         state.guilds[guild.id] = guild
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", as_bits(everyone_permissions), 0)
-        guild.members[owner.id] = Member(owner, guild.id, [])
+        guild.members[owner.id] = Member(owner, guild.id, [], joined_at=state.clock.now())
         self._join_bot(guild, as_bits(bot_permissions))
         for position, channel_name in enumerate(channels):
             self._new_channel(guild, channel_name, ChannelType.TEXT, position=position)
@@ -82,7 +84,9 @@ class WorldEditing:
             bot_id=self.state.bot.id,
         )
         guild.roles[role.id] = role
-        guild.members[self.state.bot.id] = Member(self.state.bot, guild.id, [role.id])
+        guild.members[self.state.bot.id] = Member(
+            self.state.bot, guild.id, [role.id], joined_at=self.state.clock.now()
+        )
 
     def _new_channel(
         self,
@@ -102,6 +106,7 @@ class WorldEditing:
             position=position,
             topic=topic,
             parent_id=None if parent is None else parent.id,
+            created_at=self.state.clock.now(),
         )
         guild.channels[channel.id] = channel
         self.state.channels[channel.id] = channel
@@ -117,11 +122,15 @@ class WorldEditing:
         parent: Channel | None = None,
         overwrites: Mapping[Role | Member, tuple[PermissionsLike, PermissionsLike]] | None = None,
         tags: Sequence[str] = (),
+        moderated_tags: Sequence[str] = (),
+        require_tag: bool = False,
     ) -> Channel:
         """A channel (``"text"``, ``"announcement"``, ``"forum"``, ``"voice"``, ``"category"``).
 
-        ``overwrites`` maps a role or member to ``(allow, deny)``; ``tags`` are a forum's available tags.
-        Dispatches CHANNEL_CREATE when connected.
+        ``overwrites`` maps a role or member to ``(allow, deny)``. For a forum: ``tags`` are its
+        available tags, ``moderated_tags`` tags only members with MANAGE_THREADS may apply, and
+        ``require_tag`` sets the REQUIRE_TAG channel flag (every post needs a tag; resources/channel.mdx,
+        "Channel Flags"). Dispatches CHANNEL_CREATE when connected.
         """
         kind = _CHANNEL_KINDS[type] if isinstance(type, str) else type
         position = sum(1 for channel in guild.channels.values() if not channel.is_thread)
@@ -132,12 +141,15 @@ class WorldEditing:
             {
                 "id": str(self.state.snowflakes.next()),
                 "name": tag,
-                "moderated": False,
+                "moderated": moderated,
                 "emoji_id": None,
                 "emoji_name": None,
             }
-            for tag in tags
+            for tags_of_kind, moderated in ((tags, False), (moderated_tags, True))
+            for tag in tags_of_kind
         ]
+        if require_tag:
+            channel.flags |= REQUIRE_TAG
         self._gateway.dispatch("CHANNEL_CREATE", channel.payload(), intent=GUILDS)
         self._changes.notify()
         return channel
@@ -159,6 +171,7 @@ class WorldEditing:
             parent_id=channel.id,
             owner_id=creator.id,
             member_ids={creator.id},
+            created_at=self.state.clock.now(),
         )
         guild.channels[thread.id] = thread
         self.state.channels[thread.id] = thread
@@ -204,7 +217,7 @@ class WorldEditing:
         role_ids = [role.id for role in roles]
         if permissions is not None:
             role_ids.append(self.add_role(guild, f"{name} permissions", permissions=permissions).id)
-        member = Member(user, guild.id, role_ids, nick=nick)
+        member = Member(user, guild.id, role_ids, nick=nick, joined_at=self.state.clock.now())
         guild.members[user.id] = member
         self._gateway.dispatch(
             "GUILD_MEMBER_ADD", {**member.payload(), "guild_id": str(guild.id)}, intent=GUILD_MEMBERS
@@ -323,6 +336,65 @@ class WorldEditing:
         body: JSON = {"content": content}
         if reply_to is not None:
             body["message_reference"] = {"message_id": str(message_id_of(reply_to))}
-        message = self._core.create_message(channel, member.user, body, [])
+        try:
+            if channel.is_thread:
+                self._core.threads.before_send(channel, bits)
+            message = self._core.create_message(channel, member.user, body, [])
+        except DiscordApiError as error:
+            # What the member's client shows instead of posting (a locked thread, AutoMod...).
+            raise CommandUsageError(
+                f"{member.name} cannot post that in #{channel.name}: {error.message}"
+            ) from None
         self._core.dispatch_message_create(message)
         return self.state.message_payload(message)
+
+    # ------------------------------------------------------------- threads
+    def archive_thread(self, thread: Channel, *, locked: bool | None = None) -> None:
+        """A moderator archives ``thread`` (and locks it with ``locked=True``): THREAD_UPDATE, and
+        discord.py drops it from its cache. Threads also archive by themselves after
+        ``auto_archive_duration`` minutes without activity: see ``advance``."""
+        if not thread.is_thread:
+            raise CommandUsageError(f"#{thread.name} is not a thread")
+        self._core.threads.archive(thread, locked=locked)
+
+    def lock_thread(self, thread: Channel, locked: bool = True) -> None:
+        """A moderator locks (or unlocks) ``thread``: only members with MANAGE_THREADS may then send,
+        edit or unarchive it (topics/threads.mdx, "Locked Threads"). THREAD_UPDATE."""
+        if not thread.is_thread:
+            raise CommandUsageError(f"#{thread.name} is not a thread")
+        self._core.threads.set_locked(thread, locked)
+
+    # ------------------------------------------------------------ moderation
+    def add_automod_rule(
+        self,
+        guild: Guild,
+        keywords: Sequence[str],
+        *,
+        name: str = "Keyword Filter",
+        allow_list: Sequence[str] = (),
+        exempt_roles: Sequence[Role] = (),
+        exempt_channels: Sequence[Channel] = (),
+    ) -> AutoModRule:
+        """An AutoMod keyword rule that blocks messages (resources/auto-moderation.mdx): ``keywords``
+        match case-insensitively as whole words, or as prefixes/suffixes/anywhere with ``*``
+        (``"spoiler*"``, ``"*coin"``, ``"*bad*"``), in message content and embed text; matching thread
+        and forum post names are blocked too. Members with Manage Server or Administrator are exempt,
+        as on Discord, and so are ``exempt_roles`` and ``exempt_channels``. The bot's blocked message
+        gets 400 code 200000 (200001 for a title) and nothing is stored."""
+        rule = AutoModRule(
+            id=self.state.snowflakes.next(),
+            guild_id=guild.id,
+            name=name,
+            keywords=list(keywords),
+            allow_list=list(allow_list),
+            exempt_roles={role.id for role in exempt_roles},
+            exempt_channels={channel.id for channel in exempt_channels},
+        )
+        self._core.moderation.rules.append(rule)
+        return rule
+
+    def block_links(self, *domains: str) -> None:
+        """Add ``domains`` (and their subdomains) to Discord's harmful-links filter: a message linking
+        to one, in its content, an embed URL or a link button, gets 400 code 240000 "Message blocked
+        by harmful links filter" and is not stored."""
+        self._core.moderation.blocked_domains.update(domain.lower().strip(".") for domain in domains)

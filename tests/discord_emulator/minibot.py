@@ -77,6 +77,10 @@ class MiniBot(commands.Bot):
         self.seen_messages: list[discord.Message] = []
         self.removed_guilds: list[int] = []
         self.joined_guilds: list[int] = []
+        self.unavailable_guilds: list[int] = []
+        self.available_guilds: list[int] = []
+        self.thread_updates: list[discord.Thread] = []
+        self.interactions_seen: list[discord.Interaction] = []
         self.followup_errors: list[discord.HTTPException] = []
 
     async def on_message(self, message: discord.Message) -> None:
@@ -87,6 +91,18 @@ class MiniBot(commands.Bot):
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self.joined_guilds.append(guild.id)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        self.interactions_seen.append(interaction)
+
+    async def on_guild_unavailable(self, guild: discord.Guild) -> None:
+        self.unavailable_guilds.append(guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self.available_guilds.append(guild.id)
+
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        self.thread_updates.append(after)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before every re-IDENTIFY; the test bot keeps the suite fast.
@@ -104,6 +120,11 @@ class MiniBot(commands.Bot):
             await interaction.response.defer(thinking=True)
             await asyncio.sleep(0.05)
             await interaction.followup.send("done thinking")
+
+        @tree.command(name="say", description="Say something, with no allowed_mentions of its own")
+        async def say(interaction: discord.Interaction, text: str) -> None:
+            await interaction.response.send_message(text)
+            await interaction.followup.send(f"again: {text}")
 
         @tree.command(name="embed", description="Send an embed")
         async def embed(interaction: discord.Interaction) -> None:

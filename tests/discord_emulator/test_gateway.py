@@ -39,6 +39,7 @@ async def test_dropped_connection_resumes_and_replays_missed_events(
 async def test_refused_resume_makes_the_bot_identify_again(
     emulator: DiscordEmulator, server: Server, bot: MiniBot
 ) -> None:
+    await emulator.advance(5)  # one IDENTIFY per 5 s (max_concurrency 1): the first was just now
     await emulator.drop_gateway(4000, resumable=False)
     await emulator.wait_until_ready()
 
@@ -53,6 +54,7 @@ async def test_invalid_session_and_reconnect_opcodes(
 ) -> None:
     emulator.request_reconnect()
     await emulator.wait_for(lambda: emulator.resume_count == 1 and emulator.connected)
+    await emulator.advance(5)  # so that the new IDENTIFY is not refused as too soon
     emulator.invalidate_session(resumable=False)
     await emulator.wait_for(lambda: emulator.identify_count == 2)
     await emulator.wait_until_ready()
@@ -115,6 +117,8 @@ async def test_message_events_blank_content_without_the_privileged_intent(
         assert bot.seen_messages[1].mentions[0].id == emulator.bot_user_id
 
 
+# The members intent is privileged: this application has it switched on in the portal.
+@pytest.mark.parametrize("emulator_options", [{"allowed_privileged_intents": GUILD_MEMBERS}])
 async def test_members_intent_gets_member_chunks(emulator: DiscordEmulator, server: Server) -> None:
     intents = discord.Intents(guilds=True, members=True)
     async with emulator.run_bot(MiniBot(intents=intents)) as bot:
@@ -130,7 +134,6 @@ async def test_members_intent_gets_member_chunks(emulator: DiscordEmulator, serv
     assert emulator.intents & GUILD_MEMBERS
 
 
-@pytest.mark.parametrize("emulator_options", [{"allowed_privileged_intents": 0}])
 async def test_privileged_intent_not_enabled_closes_with_4014(
     emulator: DiscordEmulator, server: Server
 ) -> None:

@@ -257,23 +257,6 @@ async def test_unsupported_routes_are_reported(
     emulator.unsupported_requests.clear()  # so the fixture's own check passes
 
 
-@pytest.mark.parametrize("emulator_options", [{"rate_limit": 2, "rate_limit_window": 0.4}])
-async def test_real_bucket_limits_make_discord_py_wait(
-    emulator: DiscordEmulator, server: Server, bot: MiniBot
-) -> None:
-    channel = text_channel(bot, server.guild.general.id)
-
-    started = time.monotonic()
-    for n in range(5):
-        await channel.send(f"message {n}")
-    elapsed = time.monotonic() - started
-
-    attempts = emulator.requests_to("POST", "/channels/*/messages")
-    # discord.py read X-RateLimit-Remaining: 0 and waited for the window instead of hitting a 429.
-    assert [attempt.status for attempt in attempts] == [200] * 5
-    assert elapsed >= 0.4 * 2 - 0.05
-
-
 async def test_every_response_has_rate_limit_headers_and_auth_is_required(emulator: DiscordEmulator) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{emulator.api_base}/users/@me") as anonymous:

@@ -296,3 +296,95 @@ def test_form_errors_collect_several_fields() -> None:
             },
         },
     }
+
+
+# Components and embed URLs: developers/components/reference.mdx (buttons, the 40-component limit) and
+# resources/message.mdx (embed object). The error codes and messages are what Discord sends.
+def link_button(url: str, **extra: object) -> JSON:
+    return {"type": 1, "components": [{"type": 2, "style": 5, "label": "Listen", "url": url, **extra}]}
+
+
+def in_button(errors: JSON) -> JSON:
+    return {"components": {"0": {"components": {"0": errors}}}}
+
+
+def test_link_button_urls() -> None:
+    for url in ("https://example.com/ep/1", "http://example.com", "discord://-/channels/1/2"):
+        validate_message_body({"components": [link_button(url)]}, creating=True)
+
+    assert form_errors({"components": [link_button("steam://connect/1.2.3.4")]}) == in_button(
+        {
+            "url": error(
+                "URL_TYPE_INVALID_SCHEME",
+                "Scheme \"steam\" is not supported. Scheme must be one of ('http', 'https', 'discord').",
+            )
+        }
+    )
+    assert form_errors({"components": [link_button("not a url")]}) == in_button(
+        {"url": error("URL_TYPE_INVALID_URL", "Not a well formed URL.")}
+    )
+    assert form_errors({"components": [link_button("https://example.com/" + "x" * 493)]}) == in_button(
+        {"url": error("BASE_TYPE_MAX_LENGTH", "Must be 512 or fewer in length.")}
+    )
+    assert form_errors({"components": [link_button("https://example.com", custom_id="listen")]}) == in_button(
+        error(
+            "BUTTON_COMPONENT_CUSTOM_ID_URL_MUTUALLY_EXCLUSIVE",
+            "A custom id and url cannot both be specified",
+        )
+    )
+
+
+def test_embed_urls_are_http_or_attachments() -> None:
+    validate_message_body(
+        {
+            "embeds": [
+                {
+                    "title": "ok",
+                    "url": "https://example.com",
+                    "author": {"name": "a", "url": "http://example.com", "icon_url": "attachment://a.png"},
+                    "footer": {"text": "f", "icon_url": "https://example.com/f.png"},
+                    "image": {"url": "attachment://cover.png"},
+                    "thumbnail": {"url": "https://example.com/t.png"},
+                }
+            ]
+        },
+        creating=True,
+    )
+    bad_web = "Scheme \"attachment\" is not supported. Scheme must be one of ('http', 'https')."
+    bad_media = "Scheme \"ftp\" is not supported. Scheme must be one of ('http', 'https', 'attachment')."
+
+    assert form_errors(
+        {
+            "embeds": [
+                {
+                    "url": "attachment://a.png",
+                    "author": {"name": "a", "url": "discord://x"},
+                    "image": {"url": "ftp://example.com/i.png"},
+                }
+            ]
+        }
+    ) == {
+        "embeds": {
+            "0": {
+                "url": error("URL_TYPE_INVALID_SCHEME", bad_web),
+                "author": {
+                    "url": error(
+                        "URL_TYPE_INVALID_SCHEME",
+                        "Scheme \"discord\" is not supported. Scheme must be one of ('http', 'https').",
+                    )
+                },
+                "image": {"url": error("URL_TYPE_INVALID_SCHEME", bad_media)},
+            }
+        }
+    }
+
+
+def test_components_v2_messages_hold_at_most_40_components() -> None:
+    text = {"type": 10, "content": "hi"}
+    forty = [{"type": 17, "components": [text] * 19}, {"type": 17, "components": [text] * 19}]
+    validate_message_body({"flags": 1 << 15, "components": forty}, creating=True)
+
+    forty_one = [*forty, text]
+    assert form_errors({"flags": 1 << 15, "components": forty_one}) == {
+        "components": error("BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer in length.")
+    }
