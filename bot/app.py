@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -123,18 +124,22 @@ class PodcastBot(commands.Bot):
         )
 
     async def _poll_feed(self) -> None:
-        await self.wait_until_ready()
-        try:
-            await self.services.announcer.poll()
-        except Exception:
-            log.exception("Feed poll failed unexpectedly; the next one runs on schedule")
+        await self._scheduled("The feed poll", self.services.announcer.poll)
 
     async def _deliver_announcements(self) -> None:
+        await self._scheduled("Announcement delivery", self.services.announcer.deliver_due)
+
+    async def _scheduled(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
+        """A job of the scheduler: its failure is logged and the next run comes on schedule."""
         await self.wait_until_ready()
         try:
-            await self.services.announcer.deliver_due()
+            await work()
+        except asyncio.CancelledError:
+            # Shutting down mid-job: the outbox knows what was in flight and the next start goes on
+            # from there. Not an error, and APScheduler would log it as one if it got through.
+            log.info("%s stopped: the bot is shutting down", name)
         except Exception:
-            log.exception("Announcement delivery failed unexpectedly; it is retried on schedule")
+            log.exception("%s failed unexpectedly; it runs again on schedule", name)
 
     async def sync_commands(self) -> None:
         """Sync to the development server when one is set; globally only when the tree changed

@@ -64,6 +64,10 @@ class FaultInjection:
         self._rest.faults.append(fault)
         return fault
 
+    def clear_faults(self) -> None:
+        """Forget every planned fault that has not struck yet: Discord works again."""
+        self._rest.faults.clear()
+
     def delay_next(self, method: str, path_pattern: str, seconds: float, *, count: int = 1) -> Fault:
         """Answer the next ``count`` matching requests normally, but only after ``seconds``."""
         fault = Fault(_method(method), path_pattern, None, count=count, delay=seconds)

@@ -202,6 +202,14 @@ class AnnouncementRepository:
                 (error, guild_id),
             )
 
+    async def pending_total(self) -> int:
+        """Announcements still to deliver, in every server."""
+        async with self._db.connection.execute(
+            "SELECT count(*) FROM announcements WHERE status = 'pending'"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def summary(self, guild_id: int, *, failures: int = 5) -> OutboxSummary:
         counts = dict.fromkeys(("pending", "sent", "failed"), 0)
         async with self._db.connection.execute(

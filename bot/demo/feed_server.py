@@ -44,6 +44,10 @@ class FeedServer:
         """Answer the next `count` requests with `status` and an error page."""
         self._failures.extend([status] * count)
 
+    def clear_failures(self) -> None:
+        """The host works again: no more error pages."""
+        self._failures.clear()
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._port}{FEED_PATH}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,10 @@ def let_the_bot_hand_out_the_ping_role(discord: DiscordEmulator, server: Server)
     """What the Notify me button needs: Manage Roles, and the bot's role above the ping role."""
     discord.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
     discord.edit_role(server.guild.bot_role, position=server.ping_role.position + 1)
+
+
+async def later(discord: DiscordEmulator, bot: PodcastBot, by: timedelta) -> None:
+    """Time passes, for Discord (the emulator's clock) and for the bot (the announcer's clock) alike."""
+    now = bot.services.announcer.clock()
+    bot.services.announcer.clock = lambda: now + by
+    await discord.advance(by.total_seconds())

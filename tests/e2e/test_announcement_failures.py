@@ -9,7 +9,7 @@ from bot.announce.announcer import DELIVERY_RETRY_HORIZON
 from bot.app import PodcastBot
 from bot.demo.feed_server import FeedServer
 from discord_emulator import DiscordEmulator, Permission
-from tests.e2e.conftest import FEED, Server, StartBot, configure
+from tests.e2e.conftest import FEED, Server, StartBot, configure, later
 from tests.e2e.feeds import with_newest_item_changed, without_newest
 
 
@@ -23,11 +23,6 @@ async def publish_one(
     await bot.services.announcer.poll()
     await configure(discord, server, role=False)
     feed_host.publish(without_newest(1))
-
-
-def advance(bot: PodcastBot, by: timedelta) -> None:
-    now = bot.services.announcer.clock()
-    bot.services.announcer.clock = lambda: now + by
 
 
 async def test_a_rate_limit_is_waited_out_and_the_message_posted_once(
@@ -53,7 +48,7 @@ async def test_an_outage_is_retried_later_and_the_announcement_arrives(
         assert summary.pending == 1
         await bot.services.announcer.deliver_due()  # not due yet: waits for its back-off
         assert discord.messages(server.episodes_channel) == []
-        advance(bot, timedelta(minutes=1))
+        await later(discord, bot, timedelta(minutes=1))
         await bot.services.announcer.deliver_due()
     assert len(discord.messages(server.episodes_channel)) == 1
 
@@ -66,7 +61,7 @@ async def test_an_outage_of_a_day_loses_nothing(
         outage = discord.fail_next("POST", messages_path(server), status=503, count=24)
         await bot.services.announcer.poll()
         for _ in range(24):  # Discord answers 503 for a day; the bot keeps trying, backing off
-            advance(bot, timedelta(hours=1))
+            await later(discord, bot, timedelta(hours=1))
             await bot.services.announcer.deliver_due()
         summary = await bot.services.outbox.summary(server.guild.id)
     assert outage.exhausted
@@ -82,7 +77,7 @@ async def test_after_a_week_of_failures_the_bot_gives_up_and_says_why(
         discord.fail_next("POST", messages_path(server), status=503, count=1000)
         await bot.services.announcer.poll()
         for _ in range(DELIVERY_RETRY_HORIZON.days * 2 + 1):
-            advance(bot, timedelta(hours=12))
+            await later(discord, bot, timedelta(hours=12))
             await bot.services.announcer.deliver_due()
         status = await discord.run_command(server.moderator, server.guild.general, "config status")
     assert discord.messages(server.episodes_channel) == []
@@ -167,12 +162,12 @@ async def test_a_failing_feed_backs_off_then_recovers_by_itself(
         feed_host.fail_next(503, count=2)
         first = await bot.services.announcer.poll()  # failure 1: next attempt in 600 s
         at_once = await bot.services.announcer.poll()
-        advance(bot, timedelta(seconds=580))  # the next tick, a little early (jitter): it polls
+        await later(discord, bot, timedelta(seconds=580))  # the next tick, a little early (jitter): it polls
         second = await bot.services.announcer.poll()  # failure 2: next attempt in 1,200 s
-        advance(bot, timedelta(seconds=600))  # (advance moves the bot's clock on from where it is)
+        await later(discord, bot, timedelta(seconds=600))  # (later moves the clocks on from where they are)
         one_interval_later = await bot.services.announcer.poll()  # still backing off: no request
         requests_while_backing_off = feed_host.stats.requests
-        advance(bot, timedelta(seconds=590))
+        await later(discord, bot, timedelta(seconds=590))
         recovered = await bot.services.announcer.poll()
         state = await bot.services.feeds.get(feed_host.url)
     assert first.error is not None
@@ -219,7 +214,7 @@ async def test_a_retry_keeps_the_server_s_announcements_in_order(
         await bot.services.announcer.poll()  # episode 89 fails and waits for its retry...
         await bot.services.announcer.deliver_due()  # ...and episode 90 waits behind it
         assert discord.messages(server.episodes_channel) == []
-        advance(bot, timedelta(minutes=1))
+        await later(discord, bot, timedelta(minutes=1))
         await bot.services.announcer.deliver_due()
     titles = [message["embeds"][0]["title"] for message in discord.messages(server.episodes_channel)]
     assert [title.rsplit("(", 1)[1] for title in titles] == ["Ep. 89)", "Ep. 90)"]
@@ -250,7 +245,7 @@ async def test_turning_announcements_off_drops_what_was_queued(
         discord.fail_next("POST", messages_path(server), status=503)
         await bot.services.announcer.poll()
         await discord.run_command(server.moderator, server.guild.general, "config channel clear")
-        advance(bot, timedelta(minutes=5))
+        await later(discord, bot, timedelta(minutes=5))
         await bot.services.announcer.deliver_due()
         await discord.run_command(
             server.moderator, server.guild.general, "config channel set", channel=server.episodes_channel
@@ -271,7 +266,7 @@ async def test_a_thread_opened_before_the_bot_heard_back_is_still_recorded(
             "POST", f"/channels/{server.episodes_channel.id}/messages/*/threads"
         )
         await bot.services.announcer.poll()
-        advance(bot, timedelta(minutes=1))
+        await later(discord, bot, timedelta(minutes=1))
         await bot.services.announcer.deliver_due()
         episode = (await bot.services.episodes.latest())[0]
         announcement = await bot.services.outbox.for_episode(server.guild.id, episode.id)
