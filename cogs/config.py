@@ -17,6 +17,7 @@ from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
+from bot.db.incidents import IncidentRepository
 from bot.errors import UserFacingError
 from bot.permissions import describe, missing_in
 from bot.podcast import Podcast
@@ -68,6 +69,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         feeds: FeedRepository,
         outbox: AnnouncementRepository,
         podcast: Podcast,
+        incidents: IncidentRepository,
     ) -> None:
         self._announcer = announcer
         self._guilds = guilds
@@ -76,6 +78,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         self._feeds = feeds
         self._outbox = outbox
         self._podcast = podcast
+        self._incidents = incidents
         self._last_forced_poll: datetime | None = None
         super().__init__()
 
@@ -409,6 +412,10 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
             announce_lines.append(f"⏸️ Paused: {settings.paused_reason}")
         announce_lines += [f"Failed: {failure.last_error}" for failure in outbox.recent_failures[:3]]
         embed.add_field(name="Announcements", value="\n".join(announce_lines)[:1024], inline=False)
+        incidents = await self._incidents.open_in(guild.id)
+        if incidents:
+            lines = [f"{_when(incident.opened_at)}: {incident.detail}" for incident in incidents[-5:]]
+            embed.add_field(name="Open incidents", value="\n".join(lines)[:1024], inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="history", description="Who changed which setting, and when")
@@ -515,5 +522,6 @@ async def setup(bot: PodcastBot) -> None:
             services.feeds,
             services.outbox,
             services.podcast,
+            services.incidents,
         )
     )

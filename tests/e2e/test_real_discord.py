@@ -255,9 +255,11 @@ async def test_moderators_hear_of_each_incident_once_and_of_its_end(
         await _recover_feed(bot, feed_host)
         for _ in range(3):
             await bot.services.announcer.deliver_due()
+        status = await discord.run_command(server.moderator, server.guild.general, "config status")
         discord.set_bot_channel_permissions(server.episodes_channel)
         await discord.flush_gateway()
         await discord.wait_for(lambda: discord.messages(server.episodes_channel))
+    assert "Announcements are paused. The bot lacks Send Messages" in field(status.embed, "Open incidents")
     texts = [message["content"] for message in discord.messages(alerts)]
     assert len(texts) == 4, texts
     assert texts[0].startswith("⚠️ The podcast feed has been failing since")
