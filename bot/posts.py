@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -21,3 +23,28 @@ class Post:
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
     thread_name: str
+
+    async def send_to(
+        self, channel: discord.TextChannel | discord.Thread, *, nonce: str | None = None
+    ) -> discord.Message:
+        """Post it as a message in `channel`; without a `nonce`, a random one (as discord.py draws)."""
+        return await channel.send(
+            content=self.content,
+            embed=self.embed,
+            view=self.view or discord.utils.MISSING,
+            allowed_mentions=self.mentions,
+            nonce=nonce if nonce is not None else secrets.randbits(64),
+        )
+
+    async def open_in(
+        self, forum: discord.ForumChannel, *, tags: Sequence[discord.ForumTag] = ()
+    ) -> discord.channel.ThreadWithMessage:
+        """Post it as a forum post of its own, named `thread_name` (its first message has its id)."""
+        return await forum.create_thread(
+            name=self.thread_name,
+            content=self.content or discord.utils.MISSING,
+            embed=self.embed,
+            view=self.view or discord.utils.MISSING,
+            allowed_mentions=self.mentions,
+            applied_tags=tags or discord.utils.MISSING,
+        )

@@ -104,13 +104,7 @@ class AnnouncementPoster:
         found = message is not None
         if message is None:
             async with self._pacer.slot():
-                message = await channel.send(
-                    content=post.content,
-                    embed=post.embed,
-                    view=post.view or discord.utils.MISSING,
-                    allowed_mentions=post.mentions,
-                    nonce=nonce,
-                )
+                message = await post.send_to(channel, nonce=nonce)
         thread_id = None
         if first.kind == "full" and settings.threads_enabled and not isinstance(channel, discord.Thread):
             thread_id = await self._discussion_thread(message, post.thread_name)
@@ -139,14 +133,7 @@ class AnnouncementPoster:
                 return Delivered(forum.id, existing.id, existing.id, found=True)
         tag = forum.get_tag(settings.forum_tag_id) if settings.forum_tag_id else None
         async with self._pacer.slot():
-            created = await forum.create_thread(
-                name=post.thread_name,
-                content=post.content or discord.utils.MISSING,
-                embed=post.embed,
-                view=post.view or discord.utils.MISSING,
-                allowed_mentions=post.mentions,
-                applied_tags=[tag] if tag is not None else discord.utils.MISSING,
-            )
+            created = await post.open_in(forum, tags=[tag] if tag is not None else ())
         # A forum post's first message has the post's id.
         return Delivered(forum.id, created.message.id, created.thread.id, found=False)
 

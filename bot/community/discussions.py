@@ -159,20 +159,8 @@ def _check_bot_permissions(home: ThreadHome) -> None:
 async def _open_thread(home: ThreadHome, card: Post) -> discord.Thread:
     try:
         if isinstance(home, discord.ForumChannel):
-            created = await home.create_thread(
-                name=card.thread_name,
-                content=card.content or discord.utils.MISSING,
-                embed=card.embed,
-                view=card.view or discord.utils.MISSING,
-                allowed_mentions=card.mentions,
-            )
-            return created.thread
-        message = await home.send(
-            card.content,
-            embed=card.embed,
-            view=card.view or discord.utils.MISSING,
-            allowed_mentions=card.mentions,
-        )
+            return (await card.open_in(home)).thread
+        message = await card.send_to(home)
     except discord.Forbidden as error:
         raise UserFacingError(f"Discord did not let me post in {home.mention}: {error.text}") from error
     try:
