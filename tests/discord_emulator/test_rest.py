@@ -226,6 +226,16 @@ async def test_server_error_is_retried(emulator: DiscordEmulator, server: Server
     assert len(emulator.messages(server.guild.general)) == 1
 
 
+async def test_cleared_faults_do_not_strike(emulator: DiscordEmulator, server: Server, bot: MiniBot) -> None:
+    planned = emulator.fail_next("POST", "/channels/*/messages", status=503, count=3)
+    emulator.clear_faults()
+
+    await text_channel(bot, server.guild.general.id).send("fine")
+
+    assert planned.hits == []
+    assert len(emulator.messages(server.guild.general)) == 1
+
+
 async def test_unretried_server_error_and_slow_responses(
     emulator: DiscordEmulator, server: Server, bot: MiniBot
 ) -> None:
