@@ -21,9 +21,10 @@ async def test_no_second_holds_more_requests_than_the_rate() -> None:
     await asyncio.gather(*(request() for _ in range(150)))
 
     assert len(times) == 150
+    # A busy machine only delays requests further: the bounds hold whatever the load.
     for start in times:
         assert sum(1 for moment in times if start <= moment < start + 1.0) <= 101
-    assert times[-1] - times[0] == pytest.approx(1.49, abs=0.1)
+    assert times[-1] - times[0] >= 1.48  # 149 gaps of 10 ms
 
 
 def test_a_rate_must_be_positive() -> None:
