@@ -31,10 +31,15 @@ class AnnouncementsCog(commands.Cog):
         """A server that removed the bot while it was offline sends no event: READY just leaves it out.
         (A server that is only unavailable is listed, and keeps its settings.)"""
         present = {guild.id for guild in self._client.guilds}
-        for settings in await self._guilds.announcing():
-            if settings.guild_id not in present:
-                log.info("No longer in server %s; its announcements stop", settings.guild_id)
-                await self._guilds.left(settings.guild_id, now=utc_now())
+        try:
+            for settings in await self._guilds.announcing():
+                if settings.guild_id not in present:
+                    log.info("No longer in server %s; its announcements stop", settings.guild_id)
+                    await self._guilds.left(settings.guild_id, now=utc_now())
+        except Exception:
+            if self._client.is_closed():
+                return  # stopped while this ran: the database is already closed; the next start checks
+            raise
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
