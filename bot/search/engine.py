@@ -29,6 +29,7 @@ COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left
 TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
+QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,11 @@ class EpisodeSearch:
         # Episodes carrying more of the query's weight first, bm25 ordering each band; every term
         # in the title or the guests comes before everything (a cheap step: an AND of rare words).
         steps = coverage_steps(terms, len(snapshot.titles.entries))
+        if len(terms) >= QUESTION_TERMS:
+            # A question or a sentence: covering more of its words mostly means longer notes, so
+            # bm25 over all of them (and their synonyms) ranks, its length normalisation included.
+            any_term = " OR ".join(term.fts(widened=True) for term in terms)
+            steps = [steps[0], CoverageStep(0.5, any_term, sum(term.documents for term in terms))]
         if steps[0].band == 1.0:
             first = steps[0]
             steps.insert(
@@ -239,7 +245,7 @@ class EpisodeSearch:
             # Nothing to weigh against: skip counting, and rank it as if it matched everything
             # (in the window), since a lone common word may well match thousands of episodes.
             return [replace(terms[0], documents=episodes)]
-        counts = await self._index.match_counts([term.fts() for term in terms])
+        counts = await self._index.match_counts([term.fts(widened=True) for term in terms])
         # A word found nowhere would only hide the episodes the other words find; one found almost
         # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
         counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]

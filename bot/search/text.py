@@ -29,6 +29,16 @@ STOP_WORDS = frozenset(
     discussing listen listened heard guy someone something thing things stuff remember called find
     looking search please think
     """.split()  # noqa: SIM905 - a word list reads better as text
+) | frozenset(
+    # How listeners ask: question words, requests and filler that say nothing about the topic.
+    """
+    explain explains explained explaining tell told learn learned wonder wondering curious need needs
+    needed keep keeps kept hear hearing possible worth ever truly whether better best good great fine
+    actually maybe perhaps kind sort type around across together similar everything everyone
+    anyone somebody anybody people person guys idea ideas question questions answer
+    would could should might must shall wants wanted trying try tried able
+    m d s t re ve ll doesn don isn aren won didn can couldn wouldn shouldn haven hasn wasn weren
+    """.split()  # noqa: SIM905
 )
 
 # British stem -> American stem, matched at the start of a word ("behaviours" -> "behaviors").
