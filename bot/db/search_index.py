@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,17 @@ _RANKED_IN_WINDOW = """
     ORDER BY score LIMIT :limit
 """
 
+# Rebroadcast id -> the earliest original carrying exactly the same (long enough) notes: newest first,
+# so the earliest original comes last and wins.
+_ORIGINALS_BY_DESCRIPTION = """
+    SELECT rebroadcast.id, original.id
+    FROM episodes AS rebroadcast
+    JOIN episodes AS original
+        ON original.description = rebroadcast.description AND original.rebroadcast = 0
+    WHERE rebroadcast.rebroadcast = 1 AND length(rebroadcast.description) >= ?
+    ORDER BY original.published_at DESC, original.id DESC
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
@@ -48,6 +60,19 @@ class CatalogueEntry:
     number: int | None
     title: str
     rebroadcast: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueRows:
+    """What the engine's in-memory view is built from, as fetched: turning rows into objects is
+    left to the builder, off the event loop.
+    """
+
+    generation: int
+    catalogue: list[sqlite3.Row]  # id, number, title, rebroadcast; newest first
+    originals_by_description: list[sqlite3.Row]  # rebroadcast id, original id; the last one wins
+    vocabulary: list[sqlite3.Row]  # word as written, how many episodes use it
+    stems: list[sqlite3.Row]  # words as the porter stemmer shortened them
 
 
 class SearchIndex:
@@ -81,6 +106,18 @@ class SearchIndex:
         log.info("Derived the guests of %d episodes", len(rows))
         return len(rows)
 
+    async def catalogue_rows(self, same_notes_min_chars: int) -> CatalogueRows:
+        """Everything the engine keeps in memory, fetched in a few round trips and not converted."""
+        connection = self._db.connection
+        generation = await self.generation()
+        catalogue = await connection.execute_fetchall(
+            "SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC"
+        )
+        originals = await connection.execute_fetchall(_ORIGINALS_BY_DESCRIPTION, (same_notes_min_chars,))
+        vocabulary = await connection.execute_fetchall("SELECT term, doc FROM episodes_words_vocabulary")
+        stems = await connection.execute_fetchall("SELECT term FROM episodes_fts_vocabulary")
+        return CatalogueRows(generation, list(catalogue), list(originals), list(vocabulary), list(stems))
+
     async def vocabulary(self) -> dict[str, int]:
         """Every indexed word as written (lower case, accents folded) -> how many episodes use it."""
         rows = await self._db.connection.execute_fetchall("SELECT term, doc FROM episodes_words_vocabulary")
@@ -96,34 +133,6 @@ class SearchIndex:
             (json.dumps(list(expressions)),),
         )
         return [int(row[0]) for row in rows]
-
-    async def stems(self) -> list[str]:
-        """Every term of the full-text index: words as the porter stemmer shortened them."""
-        rows = await self._db.connection.execute_fetchall("SELECT term FROM episodes_fts_vocabulary")
-        return [str(row[0]) for row in rows]
-
-    async def catalogue(self) -> list[CatalogueEntry]:
-        """Every episode's identity and title, newest first."""
-        rows = await self._db.connection.execute_fetchall(
-            "SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC"
-        )
-        return [CatalogueEntry(row[0], row[1], row[2], bool(row[3])) for row in rows]
-
-    async def originals_by_description(self, min_length: int) -> dict[int, int]:
-        """Rebroadcast id -> the earliest original carrying exactly the same (long enough) notes."""
-        rows = await self._db.connection.execute_fetchall(
-            """
-            SELECT rebroadcast.id, original.id
-            FROM episodes AS rebroadcast
-            JOIN episodes AS original
-                ON original.description = rebroadcast.description AND original.rebroadcast = 0
-            WHERE rebroadcast.rebroadcast = 1 AND length(rebroadcast.description) >= ?
-            ORDER BY original.published_at DESC, original.id DESC
-            """,
-            (min_length,),
-        )
-        # Newest first, so the earliest original is written last and wins.
-        return {int(row[0]): int(row[1]) for row in rows}
 
     async def ranked(
         self, match: str, *, limit: int, window: int | None, exclude: Sequence[int] = ()

@@ -15,7 +15,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.db import EpisodeRepository
-from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, SearchIndex
+from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, CatalogueRows, SearchIndex
 from bot.episode_facts import bare_title_folded, rebroadcast_key
 from bot.models import StoredEpisode
 from bot.search.query import CoverageStep, Term, Vocabulary, coverage_steps, fts_phrase, parse_query
@@ -29,6 +29,7 @@ COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left
 TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
+FRESH_WAIT = 1.0  # seconds a search waits for a rebuild before answering from the previous view
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
@@ -178,11 +179,12 @@ def _numbered_hits(
 class EpisodeSearch:
     """The one search function behind the slash commands and `python -m bot search`."""
 
-    def __init__(self, episodes: EpisodeRepository) -> None:
+    def __init__(self, episodes: EpisodeRepository, *, fresh_wait: float = FRESH_WAIT) -> None:
         self._episodes = episodes
         self._index = SearchIndex(episodes.database)
+        self._fresh_wait = fresh_wait
         self._snapshot: _Snapshot | None = None
-        self._refresh_lock = asyncio.Lock()
+        self._rebuild: asyncio.Task[_Snapshot] | None = None
 
     async def search(
         self, query: str, *, limit: int = 10, include_rebroadcasts: bool = False
@@ -325,34 +327,55 @@ class EpisodeSearch:
         return hits[:limit]
 
     async def _current(self) -> _Snapshot:
-        """The in-memory view of the catalogue, rebuilt when the catalogue changed."""
+        """The in-memory view of the catalogue, rebuilt off the event loop when the catalogue changed.
+
+        While a rebuild runs, a search waits for it at most `fresh_wait` seconds, then answers from
+        the previous view (the full-text index it ranks with is always current).
+        """
         generation = await self._index.generation()
-        if self._snapshot is not None and self._snapshot.generation == generation:
-            return self._snapshot
-        async with self._refresh_lock:
-            if self._snapshot is not None and self._snapshot.generation == await self._index.generation():
-                return self._snapshot
-            await self._index.fill_missing_guests()
-            writing = self._index.writing()
-            generation = await self._index.generation()
-            entries = await self._index.catalogue()
-            original_of = _originals(
-                entries, await self._index.originals_by_description(SAME_NOTES_MIN_CHARS)
-            )
-            rebroadcasts_of: dict[int, list[int]] = {}
-            for entry in reversed(entries):  # oldest first
-                if entry.id in original_of:
-                    rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
-            snapshot = _Snapshot(
-                generation=generation,
-                vocabulary=Vocabulary(await self._index.vocabulary(), await self._index.stems()),
-                titles=_Titles.build(entries),
-                original_of=original_of,
-                rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
-            )
-            # Another coroutine's open transaction shows its rows before they are committed; were it
-            # rolled back, a cached copy would keep them under a generation number used again later.
-            if not (writing or self._index.writing()):
-                self._snapshot = snapshot
-            log.debug("Search caches rebuilt at generation %d: %d episodes", generation, len(entries))
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation == generation:
             return snapshot
+        if self._rebuild is None or self._rebuild.done():
+            self._rebuild = asyncio.create_task(self._rebuilt(), name="search-rebuild")
+        rebuild = asyncio.shield(self._rebuild)
+        if snapshot is None:
+            return await rebuild
+        try:
+            async with asyncio.timeout(self._fresh_wait):
+                return await rebuild
+        except TimeoutError:
+            log.debug("Search answered from generation %d while rebuilding", snapshot.generation)
+            return snapshot
+
+    async def _rebuilt(self) -> _Snapshot:
+        await self._index.fill_missing_guests()
+        writing = self._index.writing()
+        rows = await self._index.catalogue_rows(SAME_NOTES_MIN_CHARS)
+        snapshot = await asyncio.to_thread(_build_snapshot, rows)
+        # Another coroutine's open transaction shows its rows before they are committed; were it
+        # rolled back, a cached copy would keep them under a generation number used again later.
+        if not (writing or self._index.writing()):
+            self._snapshot = snapshot
+        log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.catalogue))
+        return snapshot
+
+
+def _build_snapshot(rows: CatalogueRows) -> _Snapshot:
+    """The in-memory view from the rows fetched (pure, and run in a worker thread)."""
+    entries = [CatalogueEntry(row[0], row[1], row[2], bool(row[3])) for row in rows.catalogue]
+    by_description = {int(row[0]): int(row[1]) for row in rows.originals_by_description}
+    original_of = _originals(entries, by_description)
+    rebroadcasts_of: dict[int, list[int]] = {}
+    for entry in reversed(entries):  # oldest first
+        if entry.id in original_of:
+            rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
+    return _Snapshot(
+        generation=rows.generation,
+        vocabulary=Vocabulary(
+            {row[0]: int(row[1]) for row in rows.vocabulary}, [row[0] for row in rows.stems]
+        ),
+        titles=_Titles.build(entries),
+        original_of=original_of,
+        rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
+    )
