@@ -29,7 +29,7 @@ COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left
 TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
-FRESH_WAIT = 1.0  # seconds a search waits for a rebuild before answering from the previous view
+FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
