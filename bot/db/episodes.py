@@ -80,7 +80,22 @@ class EpisodeRepository:
         thread: thousands of items would otherwise hold the event loop.
         """
         async with self._db.transaction() as connection:
-            rows = list(await connection.execute_fetchall("SELECT * FROM episodes"))
+            # Only the rows this feed can be: its guids, or its audio files under another guid.
+            rows = list(
+                await connection.execute_fetchall(
+                    """
+                    SELECT * FROM episodes
+                    WHERE guid IN (SELECT value FROM json_each(:guids))
+                        OR audio_url IN (SELECT value FROM json_each(:audio_urls))
+                    """,
+                    {
+                        "guids": json.dumps([episode.guid for episode in episodes]),
+                        "audio_urls": json.dumps(
+                            [episode.audio_url for episode in episodes if episode.audio_url]
+                        ),
+                    },
+                )
+            )
             plan = await asyncio.to_thread(_plan_upsert, rows, episodes, to_db(seen_at))
             if plan.inserts:
                 await connection.executemany(_INSERT, plan.inserts)

@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from bot.db.connection import Database
 from bot.db.episodes import stored_episode
@@ -52,9 +53,10 @@ _ORIGINALS_BY_DESCRIPTION = """
 """
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogueEntry:
-    """The few columns the engine keeps in memory for every episode (titles, numbers)."""
+class CatalogueEntry(NamedTuple):
+    """The few columns the engine keeps in memory for every episode (titles, numbers). A tuple of
+    plain values: the garbage collector stops scanning it, however many episodes there are.
+    """
 
     id: int
     number: int | None
@@ -69,10 +71,11 @@ class CatalogueRows:
     """
 
     generation: int
-    catalogue: list[sqlite3.Row]  # id, number, title, rebroadcast; newest first
+    catalogue: list[tuple[int, int | None, str, int]]  # id, number, title, rebroadcast; newest first
     originals_by_description: list[sqlite3.Row]  # rebroadcast id, original id; the last one wins
-    vocabulary: list[sqlite3.Row]  # word as written, how many episodes use it
-    stems: list[sqlite3.Row]  # words as the porter stemmer shortened them
+    words: str  # every indexed word as written, space-separated
+    word_documents: str  # how many episodes use each of them, space-separated, in the same order
+    stems: str  # every term of the stemmed index, space-separated
 
 
 class SearchIndex:
@@ -107,16 +110,28 @@ class SearchIndex:
         return len(rows)
 
     async def catalogue_rows(self, same_notes_min_chars: int) -> CatalogueRows:
-        """Everything the engine keeps in memory, fetched in a few round trips and not converted."""
+        """Everything the engine keeps in memory, fetched in a few round trips and not converted:
+        the vocabularies as one string each, the catalogue as plain tuples. Hundreds of thousands of
+        row objects would each be scanned by the garbage collector while the view is built.
+        """
         connection = self._db.connection
         generation = await self.generation()
-        catalogue = await connection.execute_fetchall(
+        async with connection.execute(
             "SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC"
-        )
+        ) as cursor:
+            cursor.row_factory = None
+            catalogue: list[Any] = list(await cursor.fetchall())  # plain tuples: no row factory
         originals = await connection.execute_fetchall(_ORIGINALS_BY_DESCRIPTION, (same_notes_min_chars,))
-        vocabulary = await connection.execute_fetchall("SELECT term, doc FROM episodes_words_vocabulary")
-        stems = await connection.execute_fetchall("SELECT term FROM episodes_fts_vocabulary")
-        return CatalogueRows(generation, list(catalogue), list(originals), list(vocabulary), list(stems))
+        # Indexed words never hold a space: unicode61 splits on it.
+        [words] = await connection.execute_fetchall(
+            "SELECT group_concat(term, ' '), group_concat(doc, ' ') FROM episodes_words_vocabulary"
+        )
+        [stems] = await connection.execute_fetchall(
+            "SELECT group_concat(term, ' ') FROM episodes_fts_vocabulary"
+        )
+        return CatalogueRows(
+            generation, catalogue, list(originals), words[0] or "", words[1] or "", stems[0] or ""
+        )
 
     async def vocabulary(self) -> dict[str, int]:
         """Every indexed word as written (lower case, accents folded) -> how many episodes use it."""

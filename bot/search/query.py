@@ -40,14 +40,16 @@ class Vocabulary:
         self._by_fold: dict[str, list[str]] = {}
         # Typo candidates by (length, first letter) and (length, second letter): a misspelling
         # rarely gets both of its first two letters wrong, and comparing fewer words is faster.
-        self._by_shape: dict[tuple[int, int, str], list[str]] = {}
+        by_shape: dict[tuple[int, int, str], list[str]] = {}
         for term in self._sorted:
             folded = fold(term)
             if folded != term:
                 self._by_fold.setdefault(folded, []).append(term)
             for index in (0, 1):
                 if len(term) > index:
-                    self._by_shape.setdefault((len(term), index, term[index]), []).append(term)
+                    by_shape.setdefault((len(term), index, term[index]), []).append(term)
+        # Tuples of strings drop out of the garbage collector's passes; lists never do.
+        self._by_shape = {shape: tuple(terms) for shape, terms in by_shape.items()}
         self._corrections: dict[str, list[str]] = {}
 
     def documents(self, word: str) -> int:

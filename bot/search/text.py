@@ -89,7 +89,7 @@ _DOUBLE_L = re.compile(r"(?<=[a-z]{3}[aeiou])(ll?)(ed|ing|er|ers)$")
 
 
 @functools.lru_cache(maxsize=65536)
-def spelling_variants(word: str) -> frozenset[str]:
+def spelling_variants(word: str) -> tuple[str, ...]:
     """Other spellings of a lower-case word: British/American (-ise/-ize, -yse/-yze, -our/-or...)."""
     variants: set[str] = set()
     for pattern in (_IZE, _YZE):
@@ -107,7 +107,9 @@ def spelling_variants(word: str) -> frozenset[str]:
         elif word.startswith(american):
             variants.add(british + word[len(american) :])
     variants.discard(word)
-    return frozenset(variants)
+    # A tuple, not a frozenset: the cache keeps tens of thousands, and tuples of strings are left
+    # out of the garbage collector's passes (a set never is).
+    return tuple(sorted(variants))
 
 
 def episode_number_in(query: str) -> int | None:
