@@ -11,7 +11,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.db.connection import Database
-from bot.db.timestamps import from_db, from_db_or_none, to_db, to_db_or_none
+from bot.db.timestamps import from_db, to_db, to_db_or_none
 from bot.episode_facts import guests_column
 from bot.models import Episode, StoredEpisode
 
@@ -25,12 +25,19 @@ class UpsertResult:
     unchanged: int
 
 
+def _instant(text: str) -> datetime:
+    # from_db's strptime costs 6 µs, fromisoformat 0.1: every search result and feed row passes here.
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else from_db(text)  # from_db says what is wrong
+
+
 def stored_episode(row: aiosqlite.Row) -> StoredEpisode:
+    published = row["published_at"]
     return StoredEpisode(
         guid=row["guid"],
         title=row["title"],
         number=row["number"],
-        published=from_db_or_none(row["published_at"]),
+        published=None if published is None else _instant(published),
         duration_seconds=row["duration_seconds"],
         audio_url=row["audio_url"],
         link=row["link"],
@@ -38,7 +45,7 @@ def stored_episode(row: aiosqlite.Row) -> StoredEpisode:
         image=row["image"],
         rebroadcast=bool(row["rebroadcast"]),
         id=row["id"],
-        first_seen=from_db(row["first_seen_at"]),
+        first_seen=_instant(row["first_seen_at"]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -22,6 +23,7 @@ TITLE_OR_GUESTS = "{title guests} : "
 TITLE_WEIGHT = 10.0
 GUESTS_WEIGHT = 10.0
 DESCRIPTION_WEIGHT = 1.0
+GENERATION_RECHECK = 1.0  # seconds: how stale another process's change may leave the engine's view
 
 
 _RANKED = """
@@ -83,15 +85,29 @@ class SearchIndex:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._known_generation: tuple[int, float, int] | None = None  # (total changes, when, generation)
 
     def writing(self) -> bool:
         """Whether a write transaction is open on the shared connection (its rows are not committed)."""
         return self._db.connection.in_transaction
 
     async def generation(self) -> int:
-        """A counter every change to `episodes` increments: equal values mean nothing changed."""
-        rows = await self._db.connection.execute_fetchall("SELECT generation FROM search_state")
-        return int(next(iter(rows))[0])
+        """A counter every change to `episodes` increments: equal values mean nothing changed.
+
+        Asked of the database only when this connection changed something (any table, or a
+        rollback) or GENERATION_RECHECK seconds have passed, for another process's writes: every
+        search asks, and a round trip to SQLite's thread costs as much as a simple search.
+        """
+        connection = self._db.connection
+        changes, now = connection.total_changes, time.monotonic()
+        known = self._known_generation
+        if known is not None and known[0] == changes and now - known[1] < GENERATION_RECHECK:
+            return known[2]
+        rows = await connection.execute_fetchall("SELECT generation FROM search_state")
+        generation = int(next(iter(rows))[0])
+        if not connection.in_transaction:  # a rollback would take it back without a change counted
+            self._known_generation = (changes, now, generation)
+        return generation
 
     async def fill_missing_guests(self) -> int:
         """Derive the guests of rows that predate the guests column; returns how many it filled."""

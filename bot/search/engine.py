@@ -156,6 +156,20 @@ def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, i
     return originals
 
 
+def _question_step(terms: Sequence[Term]) -> CoverageStep:
+    """Episodes with any of a question's terms, by bm25. Only its rarer terms pick the episodes:
+    ranking every episode that has a common word costs a microsecond each, and such a word weighs
+    next to nothing in bm25 anyway.
+    """
+    chosen: list[Term] = []
+    for term in sorted(terms, key=lambda term: term.documents):
+        if chosen and sum(other.documents for other in chosen) + term.documents > RANK_WINDOW:
+            break
+        chosen.append(term)
+    expression = " OR ".join(term.fts(widened=True) for term in chosen)
+    return CoverageStep(0.5, expression, sum(term.documents for term in chosen))
+
+
 def _numbered_hits(
     snapshot: _Snapshot, numbered: list[StoredEpisode], limit: int, include_rebroadcasts: bool
 ) -> list[SearchHit]:
@@ -213,8 +227,7 @@ class EpisodeSearch:
         if len(terms) >= QUESTION_TERMS:
             # A question or a sentence: covering more of its words mostly means longer notes, so
             # bm25 over all of them (and their synonyms) ranks, its length normalisation included.
-            any_term = " OR ".join(term.fts(widened=True) for term in terms)
-            steps = [steps[0], CoverageStep(0.5, any_term, sum(term.documents for term in terms))]
+            steps = [steps[0], _question_step(terms)]
         if steps[0].band == 1.0:
             first = steps[0]
             steps.insert(
