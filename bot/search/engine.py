@@ -32,6 +32,10 @@ TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
+# A question's word found in fewer episodes than this share also matches by its synonyms: they fill
+# a gap. A common word finds its episodes as typed; each rarer synonym, weighed on its own by bm25,
+# would outweigh it.
+WIDEN_BELOW = 0.1
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
@@ -156,7 +160,7 @@ def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, i
     return originals
 
 
-def _question_step(terms: Sequence[Term]) -> CoverageStep:
+def _question_step(terms: Sequence[Term], episodes: int) -> CoverageStep:
     """Episodes with any of a question's terms, by bm25. Only its rarer terms pick the episodes:
     ranking every episode that has a common word costs a microsecond each, and such a word weighs
     next to nothing in bm25 anyway.
@@ -166,7 +170,8 @@ def _question_step(terms: Sequence[Term]) -> CoverageStep:
         if chosen and sum(other.documents for other in chosen) + term.documents > RANK_WINDOW:
             break
         chosen.append(term)
-    expression = " OR ".join(term.fts(widened=True) for term in chosen)
+    widen = WIDEN_BELOW * episodes
+    expression = " OR ".join(term.fts(widened=term.typed_documents < widen) for term in chosen)
     return CoverageStep(0.5, expression, sum(term.documents for term in chosen))
 
 
@@ -227,8 +232,17 @@ class EpisodeSearch:
         if len(terms) >= QUESTION_TERMS:
             # A question or a sentence: covering more of its words mostly means longer notes, so
             # bm25 over all of them (and their synonyms) ranks, its length normalisation included.
-            steps = [steps[0], _question_step(terms)]
-        if steps[0].band == 1.0:
+            # Every term anywhere would mostly mean the longest notes: only in a title it comes first.
+            every_term = steps[0]
+            steps = [
+                replace(
+                    every_term,
+                    band=1.0 + TITLE_BONUS,
+                    expression=f"{TITLE_OR_GUESTS}({every_term.expression})",
+                ),
+                _question_step(terms, len(snapshot.titles.entries)),
+            ]
+        elif steps[0].band == 1.0:
             first = steps[0]
             steps.insert(
                 0, CoverageStep(1.0 + TITLE_BONUS, f"{TITLE_OR_GUESTS}({first.expression})", first.most)
@@ -262,10 +276,18 @@ class EpisodeSearch:
             # Nothing to weigh against: skip counting, and rank it as if it matched everything
             # (in the window), since a lone common word may well match thousands of episodes.
             return [replace(terms[0], documents=episodes)]
-        counts = await self._index.match_counts([term.fts(widened=True) for term in terms])
+        widened = [term for term in terms if term.related]
+        counts = await self._index.match_counts(
+            [term.fts(widened=True) for term in terms] + [term.fts() for term in widened]
+        )
+        typed = dict(zip((id(term) for term in widened), counts[len(terms) :], strict=True))
         # A word found nowhere would only hide the episodes the other words find; one found almost
         # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
-        counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
+        counted = [
+            replace(term, documents=count, typed_documents=typed.get(id(term), count))
+            for term, count in zip(terms, counts[: len(terms)], strict=True)
+            if count
+        ]
         if not counted:
             return []
         rarest = min(counted, key=lambda term: term.documents)

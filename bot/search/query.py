@@ -112,6 +112,7 @@ class Term:
     prefix: Phrase | None = None
     documents: int = 0  # how many episodes match it, widened (estimated from the vocabulary, then counted)
     related: tuple[Phrase, ...] = ()  # the field's other names for it: they rank below the words typed
+    typed_documents: int = 0  # how many episodes match it without its related names (counted)
 
     def fts(self, *, widened: bool = False) -> str:
         """The FTS5 expression for this term; `widened` adds its related names."""
