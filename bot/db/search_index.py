@@ -165,6 +165,30 @@ class SearchIndex:
         )
         return [int(row[0]) for row in rows]
 
+    async def scored_among(
+        self, expressions: Sequence[str], ids: Sequence[int]
+    ) -> list[tuple[int, int, float]]:
+        """(expression index, episode id, bm25) for each of these episodes each expression matches."""
+        rows = await self._db.connection.execute_fetchall(
+            """
+            SELECT CAST(expression.key AS INTEGER), episodes_fts.rowid,
+                bm25(episodes_fts, :title, :guests, :description)
+            FROM json_each(:expressions) AS expression
+            JOIN episodes_fts ON episodes_fts MATCH expression.value
+            -- "+": filtered after matching. As an FTS5 constraint, each id would be matched (and
+            -- every phrase's rarity counted again) separately.
+            WHERE +episodes_fts.rowid IN (SELECT value FROM json_each(:ids))
+            """,
+            {
+                "expressions": json.dumps(list(expressions)),
+                "ids": json.dumps(list(ids)),
+                "title": TITLE_WEIGHT,
+                "guests": GUESTS_WEIGHT,
+                "description": DESCRIPTION_WEIGHT,
+            },
+        )
+        return [(int(row[0]), int(row[1]), float(row[2])) for row in rows]
+
     async def ranked(
         self, match: str, *, limit: int, window: int | None, exclude: Sequence[int] = ()
     ) -> list[tuple[int, float]]:

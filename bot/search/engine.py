@@ -8,6 +8,7 @@ import gc
 import heapq
 import itertools
 import logging
+import math
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,10 +33,8 @@ TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
-# A question's word found in fewer episodes than this share also matches by its synonyms: they fill
-# a gap. A common word finds its episodes as typed; each rarer synonym, weighed on its own by bm25,
-# would outweigh it.
-WIDEN_BELOW = 0.1
+QUESTION_CANDIDATES = 30  # a question's best episodes by FTS5's bm25, scored again term by term
+BM25_PART_MAX = 100.0  # FTS5 gives a phrase found in most episodes the rarity 1e-6
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
@@ -160,7 +159,7 @@ def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, i
     return originals
 
 
-def _question_step(terms: Sequence[Term], episodes: int) -> CoverageStep:
+def _question_step(terms: Sequence[Term]) -> CoverageStep:
     """Episodes with any of a question's terms, by bm25. Only its rarer terms pick the episodes:
     ranking every episode that has a common word costs a microsecond each, and such a word weighs
     next to nothing in bm25 anyway.
@@ -170,8 +169,7 @@ def _question_step(terms: Sequence[Term], episodes: int) -> CoverageStep:
         if chosen and sum(other.documents for other in chosen) + term.documents > RANK_WINDOW:
             break
         chosen.append(term)
-    widen = WIDEN_BELOW * episodes
-    expression = " OR ".join(term.fts(widened=term.typed_documents < widen) for term in chosen)
+    expression = " OR ".join(term.fts(widened=True) for term in chosen)
     return CoverageStep(0.5, expression, sum(term.documents for term in chosen))
 
 
@@ -230,19 +228,9 @@ class EpisodeSearch:
         # in the title or the guests comes before everything (a cheap step: an AND of rare words).
         steps = coverage_steps(terms, len(snapshot.titles.entries))
         if len(terms) >= QUESTION_TERMS:
-            # A question or a sentence: covering more of its words mostly means longer notes, so
-            # bm25 over all of them (and their synonyms) ranks, its length normalisation included.
-            # Every term anywhere would mostly mean the longest notes: only in a title it comes first.
-            every_term = steps[0]
-            steps = [
-                replace(
-                    every_term,
-                    band=1.0 + TITLE_BONUS,
-                    expression=f"{TITLE_OR_GUESTS}({every_term.expression})",
-                ),
-                _question_step(terms, len(snapshot.titles.entries)),
-            ]
-        elif steps[0].band == 1.0:
+            ranked = await self._question_ranked(snapshot, terms, steps[0], limit)
+            return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
+        if steps[0].band == 1.0:
             first = steps[0]
             steps.insert(
                 0, CoverageStep(1.0 + TITLE_BONUS, f"{TITLE_OR_GUESTS}({first.expression})", first.most)
@@ -264,6 +252,50 @@ class EpisodeSearch:
                 break
         return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
 
+    async def _question_ranked(
+        self, snapshot: _Snapshot, terms: list[Term], every_term: CoverageStep, limit: int
+    ) -> dict[int, float]:
+        """A question or a sentence. Every term in a title or the guests comes first; every term
+        anywhere would mostly mean the longest notes, so bm25 ranks the rest, computed here term by
+        term: FTS5 weighs each spelling and synonym by its own rarity, and a rare spelling of a
+        common word would outweigh a rare word. Here a term weighs its rarity with all its names, and
+        an episode scores by the best of them.
+        """
+        episodes = len(snapshot.titles.entries)
+        ranked: dict[int, float] = {}
+        title_step = f"{TITLE_OR_GUESTS}({every_term.expression})"
+        for episode_id, bm25 in await self._index.ranked(title_step, limit=limit + 5, window=None):
+            ranked[episode_id] = 1.0 + TITLE_BONUS + 0.1 * -bm25 / (1.0 - bm25)
+        step = _question_step(terms)
+        window = RANK_WINDOW if step.most > RANK_WINDOW else None
+        batch = await self._index.ranked(
+            step.expression, limit=QUESTION_CANDIDATES, window=window, exclude=list(ranked)
+        )
+        candidates = [episode_id for episode_id, _ in batch]
+        if not candidates:
+            return ranked
+        phrases: list[tuple[int, str]] = []  # (term, one of its phrases)
+        for number, term in enumerate(terms):
+            phrases.extend((number, phrase) for phrase in term.phrases())
+            phrases.extend((number, fts_phrase(name)) for name in term.related)
+        expressions = [phrase for _, phrase in phrases]
+        counts = await self._index.match_counts(expressions)
+        scored = await self._index.scored_among(expressions, candidates)
+        best: dict[tuple[int, int], float] = {}  # (term, episode) -> its best phrase's share
+        for index, episode_id, bm25 in scored:
+            number = phrases[index][0]
+            # FTS5's bm25 for one phrase is its rarity times a term frequency part: keep the latter.
+            rarity = max(math.log((episodes - counts[index] + 0.5) / (counts[index] + 0.5)), 1e-6)
+            share = min(-bm25 / rarity, BM25_PART_MAX)
+            best[number, episode_id] = max(best.get((number, episode_id), 0.0), share)
+        for episode_id in candidates:
+            score = 0.0
+            for number, term in enumerate(terms):
+                rarity = math.log(1.0 + (episodes - term.documents + 0.5) / (term.documents + 0.5))
+                score += rarity * best.get((number, episode_id), 0.0)
+            ranked[episode_id] = 0.5 + 0.1 * score / (1.0 + score)
+        return ranked
+
     async def _terms(self, query: str, vocabulary: Vocabulary, episodes: int) -> list[Term]:
         """The query's terms, each weighed by how many episodes it really matches, none matching none."""
         terms = parse_query(query, vocabulary)
@@ -276,18 +308,10 @@ class EpisodeSearch:
             # Nothing to weigh against: skip counting, and rank it as if it matched everything
             # (in the window), since a lone common word may well match thousands of episodes.
             return [replace(terms[0], documents=episodes)]
-        widened = [term for term in terms if term.related]
-        counts = await self._index.match_counts(
-            [term.fts(widened=True) for term in terms] + [term.fts() for term in widened]
-        )
-        typed = dict(zip((id(term) for term in widened), counts[len(terms) :], strict=True))
+        counts = await self._index.match_counts([term.fts(widened=True) for term in terms])
         # A word found nowhere would only hide the episodes the other words find; one found almost
         # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
-        counted = [
-            replace(term, documents=count, typed_documents=typed.get(id(term), count))
-            for term, count in zip(terms, counts[: len(terms)], strict=True)
-            if count
-        ]
+        counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
         if not counted:
             return []
         rarest = min(counted, key=lambda term: term.documents)

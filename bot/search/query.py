@@ -112,7 +112,13 @@ class Term:
     prefix: Phrase | None = None
     documents: int = 0  # how many episodes match it, widened (estimated from the vocabulary, then counted)
     related: tuple[Phrase, ...] = ()  # the field's other names for it: they rank below the words typed
-    typed_documents: int = 0  # how many episodes match it without its related names (counted)
+
+    def phrases(self) -> list[str]:
+        """Each of its alternatives as an FTS5 expression of its own (the prefix too)."""
+        parts = [fts_phrase(phrase) for phrase in self.alternatives]
+        if self.prefix is not None:
+            parts.append(fts_phrase(self.prefix) + " *")
+        return parts
 
     def fts(self, *, widened: bool = False) -> str:
         """The FTS5 expression for this term; `widened` adds its related names."""
