@@ -35,6 +35,7 @@ EXACT_SCORE = float("inf")
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
 QUESTION_CANDIDATES = 30  # a question's best episodes by FTS5's bm25, scored again term by term
 BM25_PART_MAX = 100.0  # FTS5 gives a phrase found in most episodes the rarity 1e-6
+QUESTION_WINDOW = 500  # see _rarer_terms
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
@@ -159,18 +160,17 @@ def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, i
     return originals
 
 
-def _question_step(terms: Sequence[Term]) -> CoverageStep:
-    """Episodes with any of a question's terms, by bm25. Only its rarer terms pick the episodes:
-    ranking every episode that has a common word costs a microsecond each, and such a word weighs
-    next to nothing in bm25 anyway.
+def _rarer_terms(terms: Sequence[Term]) -> list[Term]:
+    """A question's rarer terms: together they match at most QUESTION_WINDOW episodes (the rarest
+    is always one). They pick and score its episodes: ranking every episode that has a common word
+    costs a microsecond each, and such a word weighs next to nothing in bm25 anyway.
     """
     chosen: list[Term] = []
     for term in sorted(terms, key=lambda term: term.documents):
-        if chosen and sum(other.documents for other in chosen) + term.documents > RANK_WINDOW:
+        if chosen and sum(other.documents for other in chosen) + term.documents > QUESTION_WINDOW:
             break
         chosen.append(term)
-    expression = " OR ".join(term.fts(widened=True) for term in chosen)
-    return CoverageStep(0.5, expression, sum(term.documents for term in chosen))
+    return chosen
 
 
 def _numbered_hits(
@@ -266,10 +266,13 @@ class EpisodeSearch:
         title_step = f"{TITLE_OR_GUESTS}({every_term.expression})"
         for episode_id, bm25 in await self._index.ranked(title_step, limit=limit + 5, window=None):
             ranked[episode_id] = 1.0 + TITLE_BONUS + 0.1 * -bm25 / (1.0 - bm25)
-        step = _question_step(terms)
-        window = RANK_WINDOW if step.most > RANK_WINDOW else None
+        terms = _rarer_terms(terms)
+        matching = sum(term.documents for term in terms)
         batch = await self._index.ranked(
-            step.expression, limit=QUESTION_CANDIDATES, window=window, exclude=list(ranked)
+            " OR ".join(term.fts(widened=True) for term in terms),
+            limit=QUESTION_CANDIDATES,
+            window=QUESTION_WINDOW if matching > QUESTION_WINDOW else None,
+            exclude=list(ranked),
         )
         candidates = [episode_id for episode_id, _ in batch]
         if not candidates:
