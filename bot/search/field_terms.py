@@ -51,6 +51,7 @@ class Meaning:
 
     same: tuple[Phrase, ...]
     related: tuple[Phrase, ...]
+    several: bool  # more than one name for the same thing, its spellings aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +75,24 @@ class FieldTerms:
             for group in document["groups"]
         )
         same: dict[Phrase, dict[Phrase, None]] = {}
+        named: dict[Phrase, set[Phrase]] = {}  # the same names, spellings aside
         related: dict[Phrase, dict[Phrase, None]] = {}
         for group in groups:
+            spelled = [spelling for term in group.terms for spelling in _spellings(term)]
             for term in group.terms:
-                meanings = same if group.kind == "abbreviation" else related
-                meanings.setdefault(phrase_key(term), {}).update(dict.fromkeys(group.terms))
-                same.setdefault(phrase_key(term), {})[term] = None
+                key = phrase_key(term)
+                if group.kind == "abbreviation":
+                    same.setdefault(key, {}).update(dict.fromkeys(spelled))
+                    named.setdefault(key, set()).update(group.terms)
+                else:
+                    related.setdefault(key, {}).update(dict.fromkeys(spelled))
+                same.setdefault(key, {}).update(dict.fromkeys(_spellings(term)))
+                named.setdefault(key, set()).add(term)
         by_first_word: dict[str, list[tuple[Phrase, Meaning]]] = {}
         for key, names in same.items():
             others = tuple(name for name in related.get(key, {}) if name not in names)
-            by_first_word.setdefault(key[0], []).append((key, Meaning(tuple(names), others)))
+            meaning = Meaning(tuple(names), others, len(named[key]) > 1)
+            by_first_word.setdefault(key[0], []).append((key, meaning))
         return cls(
             groups=groups,
             sources=sources,
@@ -101,6 +110,16 @@ class FieldTerms:
             if len(span) == len(key) and phrase_key(span) == key:
                 return len(key), names
         return None
+
+
+def _spellings(phrase: Phrase) -> list[Phrase]:
+    """The phrase and its British or American spellings ("organization", "organisation")."""
+    spelled = [phrase]
+    for position, word in enumerate(phrase):
+        spelled.extend(
+            (*phrase[:position], variant, *phrase[position + 1 :]) for variant in spelling_variants(word)
+        )
+    return spelled
 
 
 @functools.cache

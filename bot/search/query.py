@@ -156,7 +156,7 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
         is_last = typing_last and position == len(units) - 1
         if position >= plain_until:
             meaning = _equivalent_at(units, position)
-            if meaning is not None and meaning[0] > 1 and len(meaning[1].same) == 1:
+            if meaning is not None and meaning[0] > 1 and not meaning[1].several:
                 # "stock market": its words match as they always do, the last one also by its synonyms.
                 plain_until = position + meaning[0]
                 widen[plain_until - 1] = meaning[1].related
@@ -190,7 +190,7 @@ def _term_at(
     meaning = _equivalent_at(units, position) if field else None
     if meaning is not None:
         length, names = meaning
-        if length > 1 or len(names.same) > 1:
+        if length > 1 or names.several:
             source = _source(units[position : position + length])
             return length, _term(source, names.same, vocabulary, related=names.related)
         # A single word with synonyms only: read as any other word (prefix, spellings), then widened.

@@ -58,6 +58,7 @@ def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
         ("graphics card", "gpu"),
         ("sgd", "stochastic gradient descent"),
         ("adam", "optimizer"),
+        ("company", "organisation"),
     ],
 )
 def test_a_name_means_its_other_names(typed: str, other: str) -> None:
