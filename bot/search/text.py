@@ -33,7 +33,7 @@ STOP_WORDS = frozenset(
     # How listeners ask: question words, requests and filler that say nothing about the topic.
     """
     explain explains explained explaining tell told learn learned wonder wondering curious need needs
-    needed keep keeps kept hear hearing possible worth ever truly whether better best good great fine
+    needed keep keeps keeping kept hear hearing possible worth ever truly whether better best good great fine
     actually maybe perhaps kind sort type around across together similar everything everyone
     anyone somebody anybody people person guys idea ideas question questions answer
     would could should might must shall wants wanted trying try tried able
