@@ -417,11 +417,17 @@ class EpisodeSearch:
         writing = self._index.writing()
         rows = await self._index.catalogue_rows(SAME_NOTES_MIN_CHARS)
         snapshot = await asyncio.to_thread(_build_without_collector_pauses, rows)
+        log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.catalogue))
+        # Freeing a view's hundreds of thousands of objects takes milliseconds: done in a thread.
+        retired = [rows, self._snapshot]
+        del rows
         # Another coroutine's open transaction shows its rows before they are committed; were it
         # rolled back, a cached copy would keep them under a generation number used again later.
         if not (writing or self._index.writing()):
             self._snapshot = snapshot
-        log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.catalogue))
+        else:
+            retired.pop()
+        await asyncio.to_thread(retired.clear)
         return snapshot
 
 
