@@ -66,6 +66,29 @@ class CatalogueEntry(NamedTuple):
     rebroadcast: bool
 
 
+CATALOGUE_SLICE = 5000
+_CATALOGUE_SLICE = """
+    SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?
+"""
+# Indexed words never hold a space (unicode61 splits on it): each slice comes as one string. fts5vocab
+# seeks to a range of terms; the ranges split them by first character, in order.
+# (A bound given as "? IS NULL OR term < ?" would make fts5vocab scan everything.)
+_WORDS_SLICE = """
+    SELECT group_concat(term, ' '), group_concat(doc, ' ') FROM episodes_words_vocabulary
+    WHERE term >= :low AND term < :high
+"""
+_STEMS_SLICE = """
+    SELECT group_concat(term, ' ') FROM episodes_fts_vocabulary WHERE term >= :low AND term < :high
+"""
+_TERM_RANGES = tuple(
+    zip(("", *"bcdefghijklmnopqrstuvwxyz{"), (*"bcdefghijklmnopqrstuvwxyz{", "\U0010ffff"), strict=True)
+)
+
+
+def _joined(slices: list[str]) -> str:
+    return " ".join(part for part in slices if part)
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueRows:
     """What the engine's in-memory view is built from, as fetched: turning rows into objects is
@@ -126,27 +149,33 @@ class SearchIndex:
         return len(rows)
 
     async def catalogue_rows(self, same_notes_min_chars: int) -> CatalogueRows:
-        """Everything the engine keeps in memory, fetched in a few round trips and not converted:
-        the vocabularies as one string each, the catalogue as plain tuples. Hundreds of thousands of
-        row objects would each be scanned by the garbage collector while the view is built.
+        """Everything the engine keeps in memory, not converted: the vocabularies as strings, the
+        catalogue as plain tuples (hundreds of thousands of row objects would each be scanned by the
+        garbage collector while the view is built). Fetched in slices of about 10 ms: SQLite runs
+        one statement at a time, and a search queued behind a 250 ms read would wait for all of it.
         """
         connection = self._db.connection
         generation = await self.generation()
-        async with connection.execute(
-            "SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC"
-        ) as cursor:
-            cursor.row_factory = None
-            catalogue: list[Any] = list(await cursor.fetchall())  # plain tuples: no row factory
+        catalogue: list[Any] = []
+        while True:
+            async with connection.execute(_CATALOGUE_SLICE, (CATALOGUE_SLICE, len(catalogue))) as cursor:
+                cursor.row_factory = None
+                rows = list(await cursor.fetchall())  # plain tuples: no row factory
+            catalogue.extend(rows)
+            if len(rows) < CATALOGUE_SLICE:
+                break
         originals = await connection.execute_fetchall(_ORIGINALS_BY_DESCRIPTION, (same_notes_min_chars,))
-        # Indexed words never hold a space: unicode61 splits on it.
-        [words] = await connection.execute_fetchall(
-            "SELECT group_concat(term, ' '), group_concat(doc, ' ') FROM episodes_words_vocabulary"
-        )
-        [stems] = await connection.execute_fetchall(
-            "SELECT group_concat(term, ' ') FROM episodes_fts_vocabulary"
-        )
+        words, documents, stems = [], [], []
+        for low, high in _TERM_RANGES:
+            [[some_words, some_documents]] = await connection.execute_fetchall(
+                _WORDS_SLICE, {"low": low, "high": high}
+            )
+            [[some_stems]] = await connection.execute_fetchall(_STEMS_SLICE, {"low": low, "high": high})
+            words.append(some_words or "")
+            documents.append(some_documents or "")
+            stems.append(some_stems or "")
         return CatalogueRows(
-            generation, catalogue, list(originals), words[0] or "", words[1] or "", stems[0] or ""
+            generation, catalogue, list(originals), _joined(words), _joined(documents), _joined(stems)
         )
 
     async def vocabulary(self) -> dict[str, int]:

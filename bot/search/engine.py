@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import gc
 import heapq
 import itertools
@@ -11,7 +12,7 @@ import logging
 import math
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import process
@@ -32,6 +33,8 @@ COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left
 TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
+STEP_ASIDE_EVERY = 500  # titles or words a rebuild handles between two looks for searches
+STEP_ASIDE_MAX = 0.05  # seconds a rebuild waits for searches at each look
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
 QUESTION_CANDIDATES = 30  # a question's best episodes by FTS5's bm25, scored again term by term
 BM25_PART_MAX = 100.0  # FTS5 gives a phrase found in most episodes the rarity 1e-6
@@ -64,11 +67,15 @@ class _Titles:
     by_number: Mapping[int, tuple[int, ...]]
 
     @classmethod
-    def build(cls, entries: Sequence[CatalogueEntry]) -> _Titles:
+    def build(
+        cls, entries: Sequence[CatalogueEntry], step_aside: Callable[[], object] = lambda: None
+    ) -> _Titles:
         postings: dict[str, list[int]] = {}
         words: list[tuple[str, ...]] = []
         by_number: dict[int, list[int]] = {}
         for position, entry in enumerate(entries):
+            if position % STEP_ASIDE_EVERY == 0:
+                step_aside()
             title_words = WORD.findall(fold(entry.title))
             spelled = tuple(dict.fromkeys(itertools.chain(title_words, *map(spelling_variants, title_words))))
             words.append(spelled)
@@ -204,6 +211,30 @@ class EpisodeSearch:
         self._fresh_wait = fresh_wait
         self._snapshot: _Snapshot | None = None
         self._rebuild: asyncio.Task[_Snapshot] | None = None
+        self._answers_running = 0
+        self._no_answer_running = threading.Event()  # a rebuild pauses while it is clear
+        self._no_answer_running.set()
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Marks a search or a completion under way: a rebuild in its thread steps aside meanwhile.
+
+        Sharing the GIL with a thread that never waits, the event loop and SQLite's thread each wait
+        a switch interval (5 ms) for it after every row fetched: at 50,000 episodes a search during a
+        rebuild took a second.
+        """
+        self._answers_running += 1
+        self._no_answer_running.clear()
+        try:
+            yield
+        finally:
+            self._answers_running -= 1
+            if not self._answers_running:
+                self._no_answer_running.set()
+
+    def _step_aside(self) -> None:
+        """Called by a rebuild now and then: wait (a little at most) for the searches under way."""
+        self._no_answer_running.wait(STEP_ASIDE_MAX)
 
     async def search(
         self, query: str, *, limit: int = 10, include_rebroadcasts: bool = False
@@ -214,6 +245,12 @@ class EpisodeSearch:
         if limit <= 0:
             return []
         snapshot = await self._current()
+        with self._answering():
+            return await self._search(snapshot, query, limit, include_rebroadcasts)
+
+    async def _search(
+        self, snapshot: _Snapshot, query: str, limit: int, include_rebroadcasts: bool
+    ) -> list[SearchHit]:
         number = episode_number_in(query)
         if number is not None:
             numbered = await self._episodes.by_number(number)
@@ -329,6 +366,12 @@ class EpisodeSearch:
         if limit <= 0:
             return []
         snapshot = await self._current()
+        with self._answering():
+            return await self._autocomplete(snapshot, prefix, limit, include_rebroadcasts)
+
+    async def _autocomplete(
+        self, snapshot: _Snapshot, prefix: str, limit: int, include_rebroadcasts: bool
+    ) -> list[SearchHit]:
         titles = snapshot.titles
         words = WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
         # Nothing typed: the latest episodes, a rebroadcast of an older one left to its original's date.
@@ -416,7 +459,7 @@ class EpisodeSearch:
         await self._index.fill_missing_guests()
         writing = self._index.writing()
         rows = await self._index.catalogue_rows(SAME_NOTES_MIN_CHARS)
-        snapshot = await asyncio.to_thread(_build_without_collector_pauses, rows)
+        snapshot = await asyncio.to_thread(_build_without_collector_pauses, rows, self._step_aside)
         log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.catalogue))
         # Freeing a view's hundreds of thousands of objects takes milliseconds: done in a thread.
         retired = [rows, self._snapshot]
@@ -436,7 +479,7 @@ _builds_running = 0
 _collector_was_enabled = True
 
 
-def _build_without_collector_pauses(rows: CatalogueRows) -> _Snapshot:
+def _build_without_collector_pauses(rows: CatalogueRows, step_aside: Callable[[], object]) -> _Snapshot:
     """_build_snapshot with the cyclic garbage collector paused, then the heap frozen.
 
     The build allocates hundreds of thousands of objects; each full collection they trigger walks
@@ -451,7 +494,7 @@ def _build_without_collector_pauses(rows: CatalogueRows) -> _Snapshot:
             gc.disable()
         _builds_running += 1
     try:
-        return _build_snapshot(rows)
+        return _build_snapshot(rows, step_aside)
     finally:
         with _collector_lock:
             _builds_running -= 1
@@ -461,7 +504,7 @@ def _build_without_collector_pauses(rows: CatalogueRows) -> _Snapshot:
                     gc.enable()
 
 
-def _build_snapshot(rows: CatalogueRows) -> _Snapshot:
+def _build_snapshot(rows: CatalogueRows, step_aside: Callable[[], object] = lambda: None) -> _Snapshot:
     """The in-memory view from the rows fetched (pure, and run in a worker thread)."""
     entries = [CatalogueEntry(row[0], row[1], row[2], bool(row[3])) for row in rows.catalogue]
     by_description = {int(row[0]): int(row[1]) for row in rows.originals_by_description}
@@ -475,8 +518,9 @@ def _build_snapshot(rows: CatalogueRows) -> _Snapshot:
         vocabulary=Vocabulary(
             dict(zip(rows.words.split(), map(int, rows.word_documents.split()), strict=True)),
             rows.stems.split(),
+            step_aside=step_aside,
         ),
-        titles=_Titles.build(entries),
+        titles=_Titles.build(entries, step_aside),
         original_of=original_of,
         rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
     )

@@ -8,7 +8,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import process
@@ -33,7 +33,13 @@ class Vocabulary:
     typo correction without a round trip to the database.
     """
 
-    def __init__(self, documents: Mapping[str, int], stems: Iterable[str]) -> None:
+    def __init__(
+        self,
+        documents: Mapping[str, int],
+        stems: Iterable[str],
+        *,
+        step_aside: Callable[[], object] = lambda: None,  # called now and then while building
+    ) -> None:
         self._documents = dict(documents)
         self._sorted = sorted(self._documents)
         self._stems = sorted(stems)
@@ -41,7 +47,9 @@ class Vocabulary:
         # Typo candidates by (length, first letter) and (length, second letter): a misspelling
         # rarely gets both of its first two letters wrong, and comparing fewer words is faster.
         by_shape: dict[tuple[int, int, str], list[str]] = {}
-        for term in self._sorted:
+        for position, term in enumerate(self._sorted):
+            if position % 2000 == 0:
+                step_aside()
             folded = fold(term)
             if folded != term:
                 self._by_fold.setdefault(folded, []).append(term)
