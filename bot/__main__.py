@@ -68,7 +68,7 @@ async def _ingest(services: Services, source: str) -> int:
         body, uri = await asyncio.to_thread(_read_feed_file, Path(source))
         result = await services.ingestor.ingest_document(body, uri)
     if not result.changed:
-        print(f"{source}: not modified since the last poll, 0 new episodes")
+        print(f"{source}: unchanged since it was last ingested, 0 new episodes")
     else:
         print(
             f"{source}: {result.episodes_in_feed} episodes in the feed, {len(result.new)} new, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -86,12 +87,30 @@ class FeedIngestor:
         return result
 
     async def ingest_document(self, body: bytes, source: str) -> IngestResult:
-        """Ingest a feed document already in hand (a file given on the command line)."""
+        """Ingest a feed document already in hand (a file given on the command line). The same
+        document as last time from the same source is not parsed again: its hash is kept on the
+        source's feed row, as the poller keeps a fetched body's.
+        """
+        body_hash = hashlib.sha256(body).hexdigest()  # as FeedFetcher hashes a fetched body
+        feed = await self._feeds.get_or_create(source)
+        if feed.body_hash == body_hash:
+            return IngestResult(source, False, (), (), 0, first_sync=False)
         try:
             parsed = await self._parse_checked(body, source)
         except FeedParseError as error:
             raise IngestError(str(error)) from error
-        return await self._store(source, parsed, self._clock())
+        checked_at = self._clock()
+        result = await self._store(source, parsed, checked_at)
+        await self._feeds.record_success(
+            feed.id,
+            checked_at=checked_at,
+            title=parsed.title or None,
+            image=parsed.image,
+            etag=None,
+            last_modified=None,
+            body_hash=body_hash,
+        )
+        return result
 
     async def _parse_checked(self, body: bytes, base_url: str) -> ParsedFeed:
         parsed = await self._parse(body, base_url)

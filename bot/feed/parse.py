@@ -39,7 +39,8 @@ def parse_feed(body: bytes, base_url: str = "", *, max_bytes: int = MAX_FEED_BYT
         raise FeedParseError("not a feed")  # not even one element: text, JSON, binary
     # No Content-Location: feedparser would resolve permalink guids against it, and a guid must
     # not change when the feed moves. Links are resolved below instead.
-    result = feedparser.parse(io.BytesIO(document), resolve_relative_uris=False)
+    # Nor sanitising: every HTML value becomes plain text below (html_to_text), scripts and all dropped.
+    result = feedparser.parse(io.BytesIO(document), resolve_relative_uris=False, sanitize_html=False)
     feed = _get(result, "feed")
     entries = _mappings(_get(result, "entries"))
     if not _get(result, "version") and not entries:
@@ -279,10 +280,23 @@ def _published(entry: dict[str, Any]) -> datetime | None:
 
 def _description(entry: dict[str, Any]) -> str:
     candidates = [*_mappings(_get(entry, "content")), *_mappings([_get(entry, "summary_detail")])]
-    texts = [_detail_text(detail) for detail in candidates]
-    texts.append(_clean_block(_string(_get(entry, "subtitle")) or ""))
+    subtitle = _string(_get(entry, "subtitle")) or ""
     # The richest wins: content:encoded usually, but some feeds put the full notes in <description>.
-    return max(texts, key=len)
+    # Judged by the text outside the tags, so that only the winner's HTML is cleaned.
+    richest = max(candidates, key=_text_length, default=None)
+    if richest is None or _text_length(richest) < len(subtitle):
+        return _clean_block(subtitle)
+    return _detail_text(richest)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _text_length(detail: dict[str, Any]) -> int:
+    value = _string(_get(detail, "value")) or ""
+    if (_string(_get(detail, "type")) or "text/html") in ("text/plain", "text"):
+        return len(value)
+    return len(_TAG.sub("", value))
 
 
 # --- Text ----------------------------------------------------------------------------------------

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import gc
 import heapq
 import itertools
 import logging
+import math
+import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.db import EpisodeRepository
-from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, SearchIndex
+from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, CatalogueRows, SearchIndex
 from bot.episode_facts import bare_title_folded, rebroadcast_key
 from bot.models import StoredEpisode
 from bot.search.query import CoverageStep, Term, Vocabulary, coverage_steps, fts_phrase, parse_query
@@ -29,6 +33,13 @@ COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left
 TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
+STEP_ASIDE_EVERY = 500  # titles or words a rebuild handles between two looks for searches
+STEP_ASIDE_MAX = 0.05  # seconds a rebuild waits for searches at each look
+FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
+QUESTION_CANDIDATES = 30  # a question's best episodes by FTS5's bm25, scored again term by term
+BM25_PART_MAX = 100.0  # FTS5 gives a phrase found in most episodes the rarity 1e-6
+QUESTION_WINDOW = 500  # see _rarer_terms
+QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +67,15 @@ class _Titles:
     by_number: Mapping[int, tuple[int, ...]]
 
     @classmethod
-    def build(cls, entries: Sequence[CatalogueEntry]) -> _Titles:
+    def build(
+        cls, entries: Sequence[CatalogueEntry], step_aside: Callable[[], object] = lambda: None
+    ) -> _Titles:
         postings: dict[str, list[int]] = {}
         words: list[tuple[str, ...]] = []
         by_number: dict[int, list[int]] = {}
         for position, entry in enumerate(entries):
+            if position % STEP_ASIDE_EVERY == 0:
+                step_aside()
             title_words = WORD.findall(fold(entry.title))
             spelled = tuple(dict.fromkeys(itertools.chain(title_words, *map(spelling_variants, title_words))))
             words.append(spelled)
@@ -152,6 +167,19 @@ def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, i
     return originals
 
 
+def _rarer_terms(terms: Sequence[Term]) -> list[Term]:
+    """A question's rarer terms: together they match at most QUESTION_WINDOW episodes (the rarest
+    is always one). They pick and score its episodes: ranking every episode that has a common word
+    costs a microsecond each, and such a word weighs next to nothing in bm25 anyway.
+    """
+    chosen: list[Term] = []
+    for term in sorted(terms, key=lambda term: term.documents):
+        if chosen and sum(other.documents for other in chosen) + term.documents > QUESTION_WINDOW:
+            break
+        chosen.append(term)
+    return chosen
+
+
 def _numbered_hits(
     snapshot: _Snapshot, numbered: list[StoredEpisode], limit: int, include_rebroadcasts: bool
 ) -> list[SearchHit]:
@@ -177,11 +205,36 @@ def _numbered_hits(
 class EpisodeSearch:
     """The one search function behind the slash commands and `python -m bot search`."""
 
-    def __init__(self, episodes: EpisodeRepository) -> None:
+    def __init__(self, episodes: EpisodeRepository, *, fresh_wait: float = FRESH_WAIT) -> None:
         self._episodes = episodes
         self._index = SearchIndex(episodes.database)
+        self._fresh_wait = fresh_wait
         self._snapshot: _Snapshot | None = None
-        self._refresh_lock = asyncio.Lock()
+        self._rebuild: asyncio.Task[_Snapshot] | None = None
+        self._answers_running = 0
+        self._no_answer_running = threading.Event()  # a rebuild pauses while it is clear
+        self._no_answer_running.set()
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Marks a search or a completion under way: a rebuild in its thread steps aside meanwhile.
+
+        Sharing the GIL with a thread that never waits, the event loop and SQLite's thread each wait
+        a switch interval (5 ms) for it after every row fetched: at 50,000 episodes a search during a
+        rebuild took a second.
+        """
+        self._answers_running += 1
+        self._no_answer_running.clear()
+        try:
+            yield
+        finally:
+            self._answers_running -= 1
+            if not self._answers_running:
+                self._no_answer_running.set()
+
+    def _step_aside(self) -> None:
+        """Called by a rebuild now and then: wait (a little at most) for the searches under way."""
+        self._no_answer_running.wait(STEP_ASIDE_MAX)
 
     async def search(
         self, query: str, *, limit: int = 10, include_rebroadcasts: bool = False
@@ -192,6 +245,12 @@ class EpisodeSearch:
         if limit <= 0:
             return []
         snapshot = await self._current()
+        with self._answering():
+            return await self._search(snapshot, query, limit, include_rebroadcasts)
+
+    async def _search(
+        self, snapshot: _Snapshot, query: str, limit: int, include_rebroadcasts: bool
+    ) -> list[SearchHit]:
         number = episode_number_in(query)
         if number is not None:
             numbered = await self._episodes.by_number(number)
@@ -205,6 +264,9 @@ class EpisodeSearch:
         # Episodes carrying more of the query's weight first, bm25 ordering each band; every term
         # in the title or the guests comes before everything (a cheap step: an AND of rare words).
         steps = coverage_steps(terms, len(snapshot.titles.entries))
+        if len(terms) >= QUESTION_TERMS:
+            ranked = await self._question_ranked(snapshot, terms, steps[0], limit)
+            return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
         if steps[0].band == 1.0:
             first = steps[0]
             steps.insert(
@@ -227,6 +289,53 @@ class EpisodeSearch:
                 break
         return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
 
+    async def _question_ranked(
+        self, snapshot: _Snapshot, terms: list[Term], every_term: CoverageStep, limit: int
+    ) -> dict[int, float]:
+        """A question or a sentence. Every term in a title or the guests comes first; every term
+        anywhere would mostly mean the longest notes, so bm25 ranks the rest, computed here term by
+        term: FTS5 weighs each spelling and synonym by its own rarity, and a rare spelling of a
+        common word would outweigh a rare word. Here a term weighs its rarity with all its names, and
+        an episode scores by the best of them.
+        """
+        episodes = len(snapshot.titles.entries)
+        ranked: dict[int, float] = {}
+        title_step = f"{TITLE_OR_GUESTS}({every_term.expression})"
+        for episode_id, bm25 in await self._index.ranked(title_step, limit=limit + 5, window=None):
+            ranked[episode_id] = 1.0 + TITLE_BONUS + 0.1 * -bm25 / (1.0 - bm25)
+        terms = _rarer_terms(terms)
+        matching = sum(term.documents for term in terms)
+        batch = await self._index.ranked(
+            " OR ".join(term.fts(widened=True) for term in terms),
+            limit=QUESTION_CANDIDATES,
+            window=QUESTION_WINDOW if matching > QUESTION_WINDOW else None,
+            exclude=list(ranked),
+        )
+        candidates = [episode_id for episode_id, _ in batch]
+        if not candidates:
+            return ranked
+        phrases: list[tuple[int, str]] = []  # (term, one of its phrases)
+        for number, term in enumerate(terms):
+            phrases.extend((number, phrase) for phrase in term.phrases())
+            phrases.extend((number, fts_phrase(name)) for name in term.related)
+        expressions = [phrase for _, phrase in phrases]
+        counts = await self._index.match_counts(expressions)
+        scored = await self._index.scored_among(expressions, candidates)
+        best: dict[tuple[int, int], float] = {}  # (term, episode) -> its best phrase's share
+        for index, episode_id, bm25 in scored:
+            number = phrases[index][0]
+            # FTS5's bm25 for one phrase is its rarity times a term frequency part: keep the latter.
+            rarity = max(math.log((episodes - counts[index] + 0.5) / (counts[index] + 0.5)), 1e-6)
+            share = min(-bm25 / rarity, BM25_PART_MAX)
+            best[number, episode_id] = max(best.get((number, episode_id), 0.0), share)
+        for episode_id in candidates:
+            score = 0.0
+            for number, term in enumerate(terms):
+                rarity = math.log(1.0 + (episodes - term.documents + 0.5) / (term.documents + 0.5))
+                score += rarity * best.get((number, episode_id), 0.0)
+            ranked[episode_id] = 0.5 + 0.1 * score / (1.0 + score)
+        return ranked
+
     async def _terms(self, query: str, vocabulary: Vocabulary, episodes: int) -> list[Term]:
         """The query's terms, each weighed by how many episodes it really matches, none matching none."""
         terms = parse_query(query, vocabulary)
@@ -239,7 +348,7 @@ class EpisodeSearch:
             # Nothing to weigh against: skip counting, and rank it as if it matched everything
             # (in the window), since a lone common word may well match thousands of episodes.
             return [replace(terms[0], documents=episodes)]
-        counts = await self._index.match_counts([term.fts() for term in terms])
+        counts = await self._index.match_counts([term.fts(widened=True) for term in terms])
         # A word found nowhere would only hide the episodes the other words find; one found almost
         # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
         counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
@@ -257,6 +366,12 @@ class EpisodeSearch:
         if limit <= 0:
             return []
         snapshot = await self._current()
+        with self._answering():
+            return await self._autocomplete(snapshot, prefix, limit, include_rebroadcasts)
+
+    async def _autocomplete(
+        self, snapshot: _Snapshot, prefix: str, limit: int, include_rebroadcasts: bool
+    ) -> list[SearchHit]:
         titles = snapshot.titles
         words = WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
         # Nothing typed: the latest episodes, a rebroadcast of an older one left to its original's date.
@@ -319,34 +434,93 @@ class EpisodeSearch:
         return hits[:limit]
 
     async def _current(self) -> _Snapshot:
-        """The in-memory view of the catalogue, rebuilt when the catalogue changed."""
+        """The in-memory view of the catalogue, rebuilt off the event loop when the catalogue changed.
+
+        While a rebuild runs, a search waits for it at most `fresh_wait` seconds, then answers from
+        the previous view (the full-text index it ranks with is always current).
+        """
         generation = await self._index.generation()
-        if self._snapshot is not None and self._snapshot.generation == generation:
-            return self._snapshot
-        async with self._refresh_lock:
-            if self._snapshot is not None and self._snapshot.generation == await self._index.generation():
-                return self._snapshot
-            await self._index.fill_missing_guests()
-            writing = self._index.writing()
-            generation = await self._index.generation()
-            entries = await self._index.catalogue()
-            original_of = _originals(
-                entries, await self._index.originals_by_description(SAME_NOTES_MIN_CHARS)
-            )
-            rebroadcasts_of: dict[int, list[int]] = {}
-            for entry in reversed(entries):  # oldest first
-                if entry.id in original_of:
-                    rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
-            snapshot = _Snapshot(
-                generation=generation,
-                vocabulary=Vocabulary(await self._index.vocabulary(), await self._index.stems()),
-                titles=_Titles.build(entries),
-                original_of=original_of,
-                rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
-            )
-            # Another coroutine's open transaction shows its rows before they are committed; were it
-            # rolled back, a cached copy would keep them under a generation number used again later.
-            if not (writing or self._index.writing()):
-                self._snapshot = snapshot
-            log.debug("Search caches rebuilt at generation %d: %d episodes", generation, len(entries))
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation == generation:
             return snapshot
+        if self._rebuild is None or self._rebuild.done():
+            self._rebuild = asyncio.create_task(self._rebuilt(), name="search-rebuild")
+        rebuild = asyncio.shield(self._rebuild)
+        if snapshot is None:
+            return await rebuild
+        try:
+            async with asyncio.timeout(self._fresh_wait):
+                return await rebuild
+        except TimeoutError:
+            log.debug("Search answered from generation %d while rebuilding", snapshot.generation)
+            return snapshot
+
+    async def _rebuilt(self) -> _Snapshot:
+        await self._index.fill_missing_guests()
+        writing = self._index.writing()
+        rows = await self._index.catalogue_rows(SAME_NOTES_MIN_CHARS)
+        snapshot = await asyncio.to_thread(_build_without_collector_pauses, rows, self._step_aside)
+        log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.catalogue))
+        # Freeing a view's hundreds of thousands of objects takes milliseconds: done in a thread.
+        retired = [rows, self._snapshot]
+        del rows
+        # Another coroutine's open transaction shows its rows before they are committed; were it
+        # rolled back, a cached copy would keep them under a generation number used again later.
+        if not (writing or self._index.writing()):
+            self._snapshot = snapshot
+        else:
+            retired.pop()
+        await asyncio.to_thread(retired.clear)
+        return snapshot
+
+
+_collector_lock = threading.Lock()
+_builds_running = 0
+_collector_was_enabled = True
+
+
+def _build_without_collector_pauses(rows: CatalogueRows, step_aside: Callable[[], object]) -> _Snapshot:
+    """_build_snapshot with the cyclic garbage collector paused, then the heap frozen.
+
+    The build allocates hundreds of thousands of objects; each full collection they trigger walks
+    the whole heap (the previous view included) holding the GIL, which stalled the event loop for
+    30-120 ms. A view holds no reference cycles, so reference counting frees the old one; freezing
+    moves what is alive now out of the collector's reach, so later collections stay short.
+    """
+    global _builds_running, _collector_was_enabled
+    with _collector_lock:
+        if _builds_running == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _builds_running += 1
+    try:
+        return _build_snapshot(rows, step_aside)
+    finally:
+        with _collector_lock:
+            _builds_running -= 1
+            if _builds_running == 0:
+                gc.freeze()
+                if _collector_was_enabled:
+                    gc.enable()
+
+
+def _build_snapshot(rows: CatalogueRows, step_aside: Callable[[], object] = lambda: None) -> _Snapshot:
+    """The in-memory view from the rows fetched (pure, and run in a worker thread)."""
+    entries = [CatalogueEntry(row[0], row[1], row[2], bool(row[3])) for row in rows.catalogue]
+    by_description = {int(row[0]): int(row[1]) for row in rows.originals_by_description}
+    original_of = _originals(entries, by_description)
+    rebroadcasts_of: dict[int, list[int]] = {}
+    for entry in reversed(entries):  # oldest first
+        if entry.id in original_of:
+            rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
+    return _Snapshot(
+        generation=rows.generation,
+        vocabulary=Vocabulary(
+            dict(zip(rows.words.split(), map(int, rows.word_documents.split()), strict=True)),
+            rows.stems.split(),
+            step_aside=step_aside,
+        ),
+        titles=_Titles.build(entries, step_aside),
+        original_of=original_of,
+        rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
+    )

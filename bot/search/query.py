@@ -8,43 +8,22 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.search.field_terms import Meaning, field_terms
 from bot.search.text import CHUNK, MAX_QUERY_CHARS, STOP_WORDS, spelling_variants
 from bot.text import WORD, fold, index_form
 
 MAX_TERMS = 6  # the most selective words of a longer query; C(6, 3) = 20 conjunctions at most
 COMPLETIONS_PER_PREFIX = 6
 COVERAGE_BANDS = (1.0, 0.75, 0.5, 0.25, 0.0)
+RELATED_BELOW = 0.125  # half a band: related names rank under the words typed, over less coverage
 
 _LETTERS_DIGITS = re.compile(r"[^\W\d_]+|\d+")
-
-# Each line: spellings and abbreviations that mean the same thing. Plurals are left to the stemmer.
-_EQUIVALENT_PHRASES: tuple[tuple[str, ...], ...] = (
-    ("ai", "artificial intelligence"),
-    ("agi", "artificial general intelligence"),
-    ("ml", "machine learning"),
-    ("dl", "deep learning", "deeplearning"),
-    ("rl", "reinforcement learning"),
-    ("nlp", "natural language processing"),
-    ("cv", "computer vision"),
-    ("gan", "generative adversarial network"),
-    ("cnn", "convolutional neural network"),
-    ("rnn", "recurrent neural network"),
-    ("lstm", "long short term memory"),
-    ("llm", "large language model"),
-    ("mcmc", "markov chain monte carlo", "markov chain montecarlo"),
-    ("svm", "support vector machine"),
-    ("pca", "principal component analysis"),
-    ("gpu", "graphics processing unit"),
-    ("gdpr", "general data protection regulation"),
-    ("nn", "neural network"),
-)
-
 
 # --- Vocabulary: which words the catalogue uses ----------------------------------------------------
 
@@ -54,21 +33,31 @@ class Vocabulary:
     typo correction without a round trip to the database.
     """
 
-    def __init__(self, documents: Mapping[str, int], stems: Iterable[str]) -> None:
+    def __init__(
+        self,
+        documents: Mapping[str, int],
+        stems: Iterable[str],
+        *,
+        step_aside: Callable[[], object] = lambda: None,  # called now and then while building
+    ) -> None:
         self._documents = dict(documents)
         self._sorted = sorted(self._documents)
         self._stems = sorted(stems)
         self._by_fold: dict[str, list[str]] = {}
         # Typo candidates by (length, first letter) and (length, second letter): a misspelling
         # rarely gets both of its first two letters wrong, and comparing fewer words is faster.
-        self._by_shape: dict[tuple[int, int, str], list[str]] = {}
-        for term in self._sorted:
+        by_shape: dict[tuple[int, int, str], list[str]] = {}
+        for position, term in enumerate(self._sorted):
+            if position % 2000 == 0:
+                step_aside()
             folded = fold(term)
             if folded != term:
                 self._by_fold.setdefault(folded, []).append(term)
             for index in (0, 1):
                 if len(term) > index:
-                    self._by_shape.setdefault((len(term), index, term[index]), []).append(term)
+                    by_shape.setdefault((len(term), index, term[index]), []).append(term)
+        # Tuples of strings drop out of the garbage collector's passes; lists never do.
+        self._by_shape = {shape: tuple(terms) for shape, terms in by_shape.items()}
         self._corrections: dict[str, list[str]] = {}
 
     def documents(self, word: str) -> int:
@@ -129,10 +118,20 @@ class Term:
     source: str  # what was typed
     alternatives: tuple[Phrase, ...]
     prefix: Phrase | None = None
-    documents: int = 0  # how many episodes match it (estimated from the vocabulary, then counted)
+    documents: int = 0  # how many episodes match it, widened (estimated from the vocabulary, then counted)
+    related: tuple[Phrase, ...] = ()  # the field's other names for it: they rank below the words typed
 
-    def fts(self) -> str:
+    def phrases(self) -> list[str]:
+        """Each of its alternatives as an FTS5 expression of its own (the prefix too)."""
         parts = [fts_phrase(phrase) for phrase in self.alternatives]
+        if self.prefix is not None:
+            parts.append(fts_phrase(self.prefix) + " *")
+        return parts
+
+    def fts(self, *, widened: bool = False) -> str:
+        """The FTS5 expression for this term; `widened` adds its related names."""
+        phrases = (*self.alternatives, *self.related) if widened else self.alternatives
+        parts = [fts_phrase(phrase) for phrase in phrases]
         if self.prefix is not None:
             parts.append(fts_phrase(self.prefix) + " *")
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
@@ -141,20 +140,6 @@ class Term:
 def fts_phrase(phrase: Phrase) -> str:
     # Inside double quotes FTS5 syntax (AND, NEAR, *, ^, :, parentheses) is plain text.
     return '"' + " ".join(phrase).replace('"', '""') + '"'
-
-
-def _equivalents_index() -> dict[str, list[tuple[Phrase, tuple[Phrase, ...]]]]:
-    index: dict[str, list[tuple[Phrase, tuple[Phrase, ...]]]] = {}
-    for spellings in _EQUIVALENT_PHRASES:
-        phrases = tuple(tuple(spelling.split()) for spelling in spellings)
-        for phrase in phrases:
-            index.setdefault(phrase[0], []).append((phrase, phrases))
-    for candidates in index.values():
-        candidates.sort(key=lambda candidate: -len(candidate[0]))  # longest match first
-    return index
-
-
-_EQUIVALENTS = _equivalents_index()
 
 
 def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> list[Term]:
@@ -173,10 +158,21 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     units: list[Phrase] = [tuple(WORD.findall(chunk.group().lower())) for chunk in chunks]
     terms: list[tuple[Term, bool]] = []  # (term, is a stop word)
     position = 0
+    plain_until = 0  # words of a name whose synonyms are already given to its last word
+    widen: dict[int, tuple[Phrase, ...]] = {}  # position -> related names for the term there
     while position < len(units):
         is_last = typing_last and position == len(units) - 1
-        consumed, term = _term_at(units, position, vocabulary, is_last, stemmed)
-        stop = consumed == 1 and len(units[position]) == 1 and units[position][0] in STOP_WORDS
+        if position >= plain_until:
+            meaning = _equivalent_at(units, position)
+            if meaning is not None and meaning[0] > 1 and not meaning[1].several:
+                # "stock market": its words match as they always do, the last one also by its synonyms.
+                plain_until = position + meaning[0]
+                widen[plain_until - 1] = meaning[1].related
+        field = position >= plain_until
+        consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=field)
+        if position in widen:
+            term = _widened(term, widen[position], vocabulary)
+        stop = consumed == 1 and all(word in STOP_WORDS for word in units[position])
         terms.append((term, stop))
         position += consumed
     kept = [term for term, stop in terms if not stop] or [term for term, _ in terms]
@@ -192,14 +188,23 @@ def _term_at(
     vocabulary: Vocabulary,
     is_last: bool,
     stemmed: Stemmed,
+    *,
+    field: bool = True,
 ) -> tuple[int, Term]:
-    """The term starting at units[position] and how many units it spans."""
+    """The term starting at units[position] and how many units it spans; `field`: look the words up
+    in the field's vocabulary.
+    """
     unit = units[position]
+    meaning = _equivalent_at(units, position) if field else None
+    if meaning is not None:
+        length, names = meaning
+        if length > 1 or names.several:
+            source = _source(units[position : position + length])
+            return length, _term(source, names.same, vocabulary, related=names.related)
+        # A single word with synonyms only: read as any other word (prefix, spellings), then widened.
+        length, term = _term_at(units, position, vocabulary, is_last, stemmed, field=False)
+        return length, _widened(term, names.related, vocabulary)
     if len(unit) == 1:
-        equivalent = _equivalent_at(units, position)
-        if equivalent is not None:
-            length, phrases = equivalent
-            return length, _term(_source(units[position : position + length]), phrases, vocabulary)
         following = units[position + 1] if position + 1 < len(units) else ()
         if len(following) == 1 and not (is_last or {unit[0], following[0]} & STOP_WORDS):
             joined = unit[0] + following[0]
@@ -214,17 +219,23 @@ def _term_at(
     return 1, _term(_source([unit]), alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
 
 
-def _equivalent_at(units: list[Phrase], position: int) -> tuple[int, tuple[Phrase, ...]] | None:
-    word = units[position][0]
-    candidates = _EQUIVALENTS.get(word) or _EQUIVALENTS.get(word[:-1] if word.endswith("s") else "", [])
-    for phrase, phrases in candidates:
-        following = units[position : position + len(phrase)]
-        words = tuple(part for unit in following for part in unit)
-        if all(len(unit) == 1 for unit in following) and (
-            words == phrase or (len(phrase) == 1 and words == (phrase[0] + "s",))
-        ):
-            return len(phrase), phrases
-    return None
+def _widened(term: Term, related: Iterable[Phrase], vocabulary: Vocabulary) -> Term:
+    others = tuple(name for name in related if name not in term.alternatives)
+    documents = max([term.documents, *(_phrase_documents(name, vocabulary) for name in others)])
+    return replace(term, related=others, documents=documents)
+
+
+def _equivalent_at(units: list[Phrase], position: int) -> tuple[int, Meaning] | None:
+    """A name from the field's vocabulary starting at units[position]: how many units it spans and
+    every name it means. "cross-entropy", one unit, is the name "cross entropy".
+    """
+    words = [word for unit in units[position:] for word in unit]
+    found = field_terms().meaning_at(words, 0)
+    if found is None:
+        return None
+    length, names = found
+    ends = list(itertools.accumulate(len(unit) for unit in units[position:]))
+    return (ends.index(length) + 1, names) if length in ends else None
 
 
 def _source(units: Sequence[Phrase]) -> str:
@@ -285,12 +296,14 @@ def _term(
     *,
     prefix: Phrase | None = None,
     stemmed: Stemmed = None,
+    related: Iterable[Phrase] = (),
 ) -> Term:
     unique = tuple(dict.fromkeys(alternatives))
-    documents = max((_phrase_documents(phrase, vocabulary) for phrase in unique), default=0)
+    others = tuple(phrase for phrase in dict.fromkeys(related) if phrase not in unique)
+    documents = max((_phrase_documents(phrase, vocabulary) for phrase in (*unique, *others)), default=0)
     if stemmed:
         documents = max(documents, stemmed.get(source, 0))
-    return Term(source, unique, prefix, documents)
+    return Term(source, unique, prefix, documents, others)
 
 
 def _phrase_documents(phrase: Phrase, vocabulary: Vocabulary) -> int:
@@ -313,6 +326,7 @@ def coverage_steps(terms: Sequence[Term], episodes: int) -> list[CoverageStep]:
     """
     weights = [math.log(1.0 + (episodes - term.documents + 0.5) / (term.documents + 0.5)) for term in terms]
     rendered = [term.fts() for term in terms]
+    widened = [term.fts(widened=True) for term in terms]
     indexes = range(len(terms))
     subsets = [subset for size in indexes for subset in itertools.combinations(indexes, size + 1)]
     steps: list[CoverageStep] = []
@@ -327,10 +341,14 @@ def coverage_steps(terms: Sequence[Term], episodes: int) -> list[CoverageStep]:
             and sum(weights[i] for i in subset) - min(weights[i] for i in subset) < needed
         ]
         if minimal != previous:
-            conjunctions = [" AND ".join(rendered[i] for i in subset) for subset in minimal]
             most = sum(min(terms[i].documents for i in subset) for subset in minimal)
-            steps.append(
-                CoverageStep(band, " OR ".join(f"({conjunction})" for conjunction in conjunctions), most)
-            )
+            steps.append(CoverageStep(band, _disjunction(rendered, minimal), most))
+            if any(terms[i].related for subset in minimal for i in subset):
+                # The same coverage through the field's other names, just below the words typed.
+                steps.append(CoverageStep(band - RELATED_BELOW, _disjunction(widened, minimal), most))
             previous = minimal
     return steps
+
+
+def _disjunction(rendered: Sequence[str], subsets: Sequence[tuple[int, ...]]) -> str:
+    return " OR ".join("(" + " AND ".join(rendered[i] for i in subset) + ")" for subset in subsets)

@@ -29,6 +29,16 @@ STOP_WORDS = frozenset(
     discussing listen listened heard guy someone something thing things stuff remember called find
     looking search please think
     """.split()  # noqa: SIM905 - a word list reads better as text
+) | frozenset(
+    # How listeners ask: question words, requests and filler that say nothing about the topic.
+    """
+    explain explains explained explaining tell told learn learned wonder wondering curious need needs
+    needed keep keeps keeping kept hear hearing possible worth ever truly whether better best good great fine
+    actually maybe perhaps kind sort type around across together similar everything everyone
+    anyone somebody anybody people person guys idea ideas question questions answer
+    would could should might must shall wants wanted trying try tried able
+    m d s t re ve ll doesn don isn aren won didn can couldn wouldn shouldn haven hasn wasn weren
+    """.split()  # noqa: SIM905
 )
 
 # British stem -> American stem, matched at the start of a word ("behaviours" -> "behaviors").
@@ -79,7 +89,7 @@ _DOUBLE_L = re.compile(r"(?<=[a-z]{3}[aeiou])(ll?)(ed|ing|er|ers)$")
 
 
 @functools.lru_cache(maxsize=65536)
-def spelling_variants(word: str) -> frozenset[str]:
+def spelling_variants(word: str) -> tuple[str, ...]:
     """Other spellings of a lower-case word: British/American (-ise/-ize, -yse/-yze, -our/-or...)."""
     variants: set[str] = set()
     for pattern in (_IZE, _YZE):
@@ -97,7 +107,9 @@ def spelling_variants(word: str) -> frozenset[str]:
         elif word.startswith(american):
             variants.add(british + word[len(american) :])
     variants.discard(word)
-    return frozenset(variants)
+    # A tuple, not a frozenset: the cache keeps tens of thousands, and tuples of strings are left
+    # out of the garbage collector's passes (a set never is).
+    return tuple(sorted(variants))
 
 
 def episode_number_in(query: str) -> int | None:

@@ -1,6 +1,11 @@
+import threading
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from bot.db import EpisodeRepository
+from bot.db import episodes as episodes_module
 from tests.conftest import make_episode
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -86,3 +91,23 @@ async def test_latest_is_by_publication_date(episodes: EpisodeRepository) -> Non
     )
     latest = await episodes.latest()
     assert [episode.number for episode in latest] == [2]
+
+
+async def test_a_feed_is_compared_with_the_catalogue_off_the_event_loop(
+    episodes: EpisodeRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned_in: list[str] = []
+    plan = episodes_module._plan_upsert
+
+    def recording(*args: Any) -> Any:
+        planned_in.append(threading.current_thread().name)
+        return plan(*args)
+
+    monkeypatch.setattr(episodes_module, "_plan_upsert", recording)
+    await episodes.upsert_many([make_episode(2), make_episode(1)], seen_at=SEEN)
+    result = await episodes.upsert_many([make_episode(3), make_episode(2, title="Edited")], seen_at=LATER)
+    assert [episode.number for episode in result.new] == [3]
+    assert [episode.title for episode in result.updated] == ["Edited"]
+    assert result.unchanged == 0
+    assert len(planned_in) == 2
+    assert threading.main_thread().name not in planned_in

@@ -1,18 +1,22 @@
 """Ingestion end to end: a real HTTP server on 127.0.0.1, the real fetcher, parser and database."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.__main__ import main
 from bot.db import EpisodeRepository, FeedRepository
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 from bot.demo.feed_server import FeedServer
+from bot.feed import ingest
 from bot.feed.fetch import FeedFetcher
 from bot.feed.ingest import FeedIngestor, IngestError
 from bot.feed.isolation import parse_feed_isolated
+from bot.feed.parse import parse_feed
 from bot.models import ParsedFeed
 
 FEED = FEED_FILE.read_bytes()
@@ -136,3 +140,41 @@ async def test_new_validators_sent_with_an_unchanged_body_are_kept(
     state = await feeds.get(url)
     assert state is not None
     assert state.etag == '"v3"'
+
+
+async def test_the_same_document_ingested_again_is_not_parsed(
+    ingestor: FeedIngestor, feeds: FeedRepository, parser: CountingParser
+) -> None:
+    first = await ingestor.ingest_document(FEED_PREVIOUS, "file:///feeds/dsh.xml")
+    assert first.changed
+    assert len(first.new) == 91
+    again = await ingestor.ingest_document(FEED_PREVIOUS, "file:///feeds/dsh.xml")
+    assert not again.changed
+    assert again.new == ()
+    assert parser.calls == 1
+    changed = await ingestor.ingest_document(FEED, "file:///feeds/dsh.xml")
+    assert [episode.guid for episode in changed.new] == ["dsh-ep-089", "dsh-ep-090"]
+    assert parser.calls == 2
+    state = await feeds.get("file:///feeds/dsh.xml")
+    assert state is not None
+    assert state.body_hash is not None
+
+
+def test_the_command_line_does_not_parse_a_file_it_ingested_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parses = 0
+
+    async def counting(body: bytes, base_url: str = "") -> ParsedFeed:
+        nonlocal parses
+        parses += 1
+        return parse_feed(body, base_url)
+
+    monkeypatch.setattr(ingest, "parse_feed_isolated", counting)
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(FEED)
+    database = str(tmp_path / "cli.sqlite3")
+    assert main(["--db", database, "ingest", str(feed)]) == 0
+    assert main(["--db", database, "ingest", str(feed)]) == 0
+    assert parses == 1
+    assert "unchanged since it was last ingested, 0 new" in capsys.readouterr().out.splitlines()[-1]

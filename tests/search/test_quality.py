@@ -143,7 +143,7 @@ def test_the_query_set_is_large_and_every_expected_episode_exists(by_guid: dict[
 
 
 @pytest.mark.timeout(30)
-async def test_top_three_hit_rate_is_at_least_ninety_percent(
+async def test_every_keyword_query_finds_its_episode_first(
     search: EpisodeSearch, by_guid: dict[str, StoredEpisode], capsys: pytest.CaptureFixture[str]
 ) -> None:
     top1: dict[str, list[bool]] = defaultdict(list)
@@ -168,4 +168,4 @@ async def test_top_three_hit_rate_is_at_least_ninety_percent(
         for kind in top1:
             print(f"  {kind:<10} n={len(top1[kind]):>2}  top-1 {rate(top1[kind])}  top-3 {rate(top3[kind])}")
         print("\n".join(["not first:", *misses]) if misses else "every expected episode came first")
-    assert sum(everything3) / len(everything3) >= 0.9
+    assert not misses, "\n".join(misses)

@@ -1,0 +1,100 @@
+"""The field's vocabulary: well formed, every group sourced, and it bridges the gaps listeners hit."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from bot.search.field_terms import KINDS, field_terms, match_key
+from bot.search.query import Vocabulary, parse_query
+from bot.text import WORD
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    text = resources.files("bot.search").joinpath("vocabulary.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def test_every_group_has_a_kind_a_known_source_an_entry_and_two_names(document: dict[str, Any]) -> None:
+    assert len(document["groups"]) >= 50
+    for group in document["groups"]:
+        assert set(group) == {"kind", "source", "entry", "terms"}, group
+        assert group["kind"] in KINDS, group
+        assert group["source"] in document["sources"], group
+        assert group["entry"].strip(), group
+        assert len(group["terms"]) >= 2, group
+
+
+def test_names_are_lower_case_words_without_punctuation_and_not_repeated(document: dict[str, Any]) -> None:
+    for group in document["groups"]:
+        for term in group["terms"]:
+            assert term == " ".join(WORD.findall(term.lower())), term
+        assert len(set(group["terms"])) == len(group["terms"]), group
+
+
+def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
+    used = {group["source"] for group in document["groups"]}
+    assert used == set(document["sources"])
+    assert all(len(citation) > 20 for citation in document["sources"].values())
+
+
+@pytest.mark.parametrize(
+    ("typed", "other"),
+    [
+        ("error bars", "uncertainty"),
+        ("hospitals", "medicine"),
+        ("data analyst", "data scientist"),
+        ("gan", "generative adversarial network"),
+        ("nlp", "natural language processing"),
+        ("rl", "reinforcement learning"),
+        ("opinion mining", "sentiment analysis"),
+        ("dementia", "alzheimer"),
+        ("grouping", "clustering"),
+        ("graphics card", "gpu"),
+        ("sgd", "stochastic gradient descent"),
+        ("adam", "optimizer"),
+        ("company", "organisation"),
+    ],
+)
+def test_a_name_means_its_other_names(typed: str, other: str) -> None:
+    words = typed.split()
+    found = field_terms().meaning_at(words, 0)
+    assert found is not None
+    length, meaning = found
+    assert length == len(words)
+    assert tuple(other.split()) in (*meaning.same, *meaning.related)
+
+
+def test_plurals_and_british_spellings_find_the_same_name() -> None:
+    assert match_key("hospitals") == match_key("hospital")
+    assert match_key("clustering") == match_key("clusters")
+    assert match_key("penalising") == match_key("penalizing")
+    assert field_terms().meaning_at(["error", "bars"], 0) is not None
+
+
+def test_abbreviations_are_the_same_term_and_synonyms_only_widen_it() -> None:
+    vocabulary = Vocabulary({}, [])
+    [gan] = parse_query("GANs", vocabulary)
+    assert ("generative", "adversarial", "network") in gan.alternatives
+    [hospital] = parse_query("hospitals ", vocabulary)
+    assert hospital.alternatives[0] == ("hospitals",)
+    assert ("medicine",) in hospital.related
+    assert '"medicine"' not in hospital.fts()
+    assert '"medicine"' in hospital.fts(widened=True)
+
+
+def test_a_name_of_several_words_keeps_its_words_and_widens_the_last() -> None:
+    terms = parse_query("stock market chaos", Vocabulary({}, []))
+    assert [term.source for term in terms] == ["stock", "market", "chaos"]
+    assert terms[0].related == ()
+    assert ("algorithmic", "trading") in terms[1].related
+
+
+def test_question_words_and_contractions_are_not_terms() -> None:
+    terms = parse_query("I'd like to know: can you explain why it doesn't converge?", Vocabulary({}, []))
+    assert [term.source for term in terms] == ["converge"]

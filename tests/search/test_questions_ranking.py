@@ -1,0 +1,49 @@
+"""How a question (three terms or more) is ranked, on small catalogues made for each case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.db import EpisodeRepository
+from bot.search import EpisodeSearch
+from tests.conftest import make_episode
+
+SEEN = datetime(2026, 1, 1, tzinfo=UTC)
+FILLER = "Notes about models, data and the people who build them. " * 2
+
+
+async def first(search: EpisodeSearch, query: str) -> str:
+    return (await search.search(query, limit=3))[0].episode.guid
+
+
+async def test_a_rare_spelling_of_a_common_word_does_not_outweigh_a_rare_word(
+    episodes: EpisodeRepository,
+) -> None:
+    catalogue = [make_episode(n, title=f"Deep learning, part {n}", description=FILLER) for n in range(1, 13)]
+    catalogue += [make_episode(n, description=FILLER) for n in range(30, 50)]
+    catalogue.append(make_episode(20, title="Deeplearning made easy", description="Predictions explained."))
+    catalogue.append(make_episode(21, title="Estimating uncertainty", description="Predictions explained."))
+    catalogue.append(make_episode(22, description=FILLER + "Uncertainty, briefly."))
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    # As phrases "deeplearning" (one episode) is rarer than "uncertainty" (two), but the term
+    # "deep learning" is in thirteen.
+    assert await first(EpisodeSearch(episodes), "uncertainty in deep learning predictions") == "guid-21"
+
+
+async def test_long_notes_that_hold_every_word_do_not_win_a_question(episodes: EpisodeRepository) -> None:
+    rambling = "Predictions, errors, bars and charts. " + "A long digression on many things. " * 300
+    catalogue = [make_episode(n, description=FILLER) for n in range(1, 10)]
+    catalogue.append(make_episode(20, title="Everything at once", description=rambling))
+    catalogue.append(make_episode(21, title="Estimating uncertainty", description=FILLER))
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    assert await first(EpisodeSearch(episodes), "why do predictions need error bars") == "guid-21"
+
+
+async def test_every_word_of_a_question_in_a_title_comes_first(episodes: EpisodeRepository) -> None:
+    catalogue = [make_episode(n, description=FILLER) for n in range(1, 10)]
+    catalogue.append(make_episode(20, title="Stock market chaos explained", description=FILLER))
+    catalogue.append(
+        make_episode(21, title="Markets", description="Chaos, chaos and the stock market, chaos again.")
+    )
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    assert await first(EpisodeSearch(episodes), "chaos in the stock market") == "guid-20"
