@@ -41,6 +41,30 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
+def sql_statements(script: str) -> list[str]:
+    """The statements of `script`, each whole: a semicolon inside a string or a trigger's body does
+    not end one."""
+    statements = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \t\r\n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \t\r\n;"):
+        raise ValueError(f"unfinished SQL statement at the end of the script: {pending.strip()!r}")
+    return statements
+
+
+def _refuse_newer(current: int, newest: int) -> None:
+    if current > newest:
+        raise RuntimeError(
+            f"the database is at schema version {current}, newer than this bot knows ({newest}): "
+            "upgrade the bot"
+        )
+
+
 class Database:
     """One connection shared by the whole bot.
 
@@ -59,9 +83,10 @@ class Database:
         connection = await aiosqlite.connect(path, isolation_level=None)
         try:
             connection.row_factory = aiosqlite.Row
+            # First: every later statement may wait for another process that holds the lock.
+            await connection.execute("PRAGMA busy_timeout = 5000")
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA foreign_keys = ON")
-            await connection.execute("PRAGMA busy_timeout = 5000")
             await connection.execute("PRAGMA synchronous = NORMAL")
             database = cls(connection)
             await database.migrate(bundled_migrations() if migrations is None else migrations)
@@ -79,25 +104,31 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self, migrations: list[Migration]) -> None:
-        current = await self.schema_version()
+        """Bring the schema to the newest migration, safely when several processes open a new
+        database at once: the version is read again under the write lock, so only one of them
+        applies each migration and the others find it done."""
         newest = migrations[-1].version if migrations else 0
-        if current > newest:
-            raise RuntimeError(
-                f"the database is at schema version {current}, newer than this bot knows ({newest}): "
-                "upgrade the bot"
-            )
-        for migration in migrations:
-            if migration.version <= current:
-                continue
-            log.info("Applying database migration %s", migration.name)
-            # One script, one transaction: a failing migration leaves the schema as it was.
-            script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
-            try:
-                await self.connection.executescript(script)
-            except sqlite3.Error:
-                if self.connection.in_transaction:
-                    await self.connection.rollback()
-                raise
+        current = await self.schema_version()
+        _refuse_newer(current, newest)
+        if current == newest:
+            return
+        await self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            current = await self.schema_version()
+            _refuse_newer(current, newest)
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                log.info("Applying database migration %s", migration.name)
+                # Statement by statement: executescript() would commit the transaction that holds
+                # the lock. All pending migrations commit together, or none does.
+                for statement in sql_statements(migration.sql):
+                    await self.connection.execute(statement)
+                await self.connection.execute(f"PRAGMA user_version = {migration.version:d}")
+        except BaseException:
+            await self.connection.rollback()
+            raise
+        await self.connection.commit()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -1,10 +1,15 @@
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database
-from bot.db.connection import Migration, bundled_migrations
+from bot.db.connection import Migration, bundled_migrations, sql_statements
+
+ROOT = Path(__file__).parents[2]
 
 
 async def test_fresh_database_is_at_the_newest_version_with_wal_and_foreign_keys(tmp_path: Path) -> None:
@@ -59,6 +64,56 @@ async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
         await Database.open(path, newer[:1])
 
 
+def test_a_script_splits_into_whole_statements() -> None:
+    script = """
+    CREATE TABLE t (x TEXT); -- a comment; with a semicolon
+    INSERT INTO t VALUES ('a;b');
+    CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN
+        INSERT INTO t VALUES ('c');
+    END;
+    """
+    statements = sql_statements(script)
+    assert len(statements) == 3
+    assert statements[1].endswith("VALUES ('a;b');")
+    assert statements[2].startswith("CREATE TRIGGER")
+    assert statements[2].endswith("END;")
+
+
 def test_bundled_migrations_are_numbered_without_gaps() -> None:
     versions = [migration.version for migration in bundled_migrations()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+# Each process waits for the same instant, then opens the same fresh file: the first opens race.
+_OPEN_AT = """
+import asyncio, sys, time
+from bot.db import Database
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+async def main():
+    database = await Database.open(sys.argv[1])
+    await database.close()
+asyncio.run(main())
+"""
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    for round_number in range(3):
+        path = tmp_path / f"race-{round_number}.sqlite3"
+        start_at = time.time() + 1.5
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", _OPEN_AT, str(path), str(start_at)],
+                cwd=ROOT,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(8)
+        ]
+        failures = [error for process in processes if (error := process.communicate(timeout=30)[1])]
+        assert failures == []
+        assert all(process.returncode == 0 for process in processes)
+        connection = sqlite3.connect(path)
+        try:
+            assert connection.execute("PRAGMA user_version").fetchone()[0] == bundled_migrations()[-1].version
+        finally:
+            connection.close()
