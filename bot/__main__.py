@@ -17,6 +17,7 @@ import discord
 
 from bot.assembly import build_services
 from bot.config import ConfigError, Settings
+from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
 from bot.models import Episode
@@ -152,8 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    database_path: Path | None = args.db
     try:
         settings = Settings.from_env()
+        database_path = database_path or settings.database_path
         # Offline commands print their result; logs below ERROR would only clutter stderr.
         level = settings.log_level_number if args.command == "run" else logging.ERROR
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -167,14 +170,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(runner(settings))
             return 0
         return asyncio.run(_run_offline_command(args, settings))
-    except (ConfigError, CommandError, IngestError) as error:
+    except (ConfigError, CommandError, IngestError, DatabaseError) as error:
         print(f"error: {error}", file=sys.stderr)
     except discord.LoginFailure:
         print(
             "error: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal",
             file=sys.stderr,
         )
-    except (OSError, sqlite3.Error, discord.DiscordException) as error:
+    except sqlite3.Error as error:
+        print(f"error: {database_problem(database_path or '?', error)}", file=sys.stderr)
+    except (OSError, discord.DiscordException) as error:
         print(f"error: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

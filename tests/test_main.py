@@ -1,11 +1,17 @@
 """The command line, run as a user would: arguments in, printed output and exit code out."""
 
+import asyncio
 import json
+import os
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
+from bot.db import Database
+from bot.db.connection import bundled_migrations
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 
 EXPORT_FIELDS = {
@@ -99,3 +105,67 @@ def test_invalid_configuration_stops_with_the_variable_named(
 def test_run_without_a_token_says_how_to_get_one(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", db, "run"]) == 1
     assert "DISCORD_TOKEN is not set" in capsys.readouterr().err
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder the bot may not create files in. Root writes anywhere a mode allows, but not in /proc."""
+    if os.geteuid() == 0:
+        if not Path("/proc/self").is_dir():
+            pytest.skip("running as root without /proc: no folder is unwritable")
+        yield Path("/proc/self")
+        return
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    yield folder
+    folder.chmod(0o755)
+
+
+def test_database_in_a_folder_the_bot_cannot_write_is_one_line_naming_it(
+    unwritable_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = unwritable_folder / "bot.sqlite3"
+    assert main(["--db", str(path), "ingest", str(FEED_FILE)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: database {path}: ")
+    assert "writable" in err
+
+
+def test_database_path_that_is_a_folder_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", str(tmp_path), "ingest", str(FEED_FILE)]) == 1
+    assert capsys.readouterr().err == f"error: database {tmp_path}: it is a folder; give the path of a file\n"
+
+
+async def _stamp_newer_version(path: Path) -> None:
+    database = await Database.open(path)
+    await database.connection.execute(f"PRAGMA user_version = {bundled_migrations()[-1].version + 1}")
+    await database.close()
+
+
+def test_database_from_a_newer_bot_is_one_line(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    asyncio.run(_stamp_newer_version(Path(db)))
+    assert main(["--db", db, "ingest", str(FEED_FILE)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: database {db}: its schema version")
+    assert err.endswith("upgrade the bot\n")
+
+
+def test_database_of_another_program_is_refused_and_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "photos.sqlite3"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE photos (name TEXT)")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    assert main(["--db", str(path), "ingest", str(FEED_FILE)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: database {path}: it is a SQLite database of another program")
+    assert path.read_bytes() == before

@@ -57,12 +57,51 @@ def sql_statements(script: str) -> list[str]:
     return statements
 
 
-def _refuse_newer(current: int, newest: int) -> None:
-    if current > newest:
-        raise RuntimeError(
-            f"the database is at schema version {current}, newer than this bot knows ({newest}): "
-            "upgrade the bot"
-        )
+class DatabaseError(Exception):
+    """The database file cannot be used; the message names the file and says what to do."""
+
+
+# What SQLite's primary error codes mean for the person who chose the path, and what to do.
+_PROBLEMS = {
+    "SQLITE_CANTOPEN": "cannot open or create it: check that its folder exists and is writable",
+    "SQLITE_READONLY": "it is read-only: the bot must be able to write to it and to its folder",
+    "SQLITE_PERM": "the bot is not allowed to write to it or to its folder",
+    "SQLITE_NOTADB": "it is not a SQLite database: give the bot another path",
+    "SQLITE_CORRUPT": "it is damaged: restore it from a backup",
+    "SQLITE_BUSY": "another process keeps it locked: try again in a moment",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_IOERR": "the disk reported an error reading or writing it",
+}
+
+
+def database_problem(path: Path | str, error: sqlite3.Error) -> DatabaseError:
+    """`error`, met while using the database at `path`, as one line that names the file."""
+    code: str = getattr(error, "sqlite_errorname", "")
+    primary = "_".join(code.split("_")[:2])  # SQLITE_READONLY_DIRECTORY -> SQLITE_READONLY
+    return DatabaseError(f"database {path}: {_PROBLEMS.get(primary, str(error))}")
+
+
+def _prepare_file(path: Path | str) -> None:
+    """Create the database's folder, and find out whether SQLite can open the file. Tried here
+    without aiosqlite: when its connect fails, its worker thread outlives the event loop and prints a
+    traceback of its own."""
+    if str(path) == MEMORY:
+        return
+    if Path(path).is_dir():
+        raise DatabaseError(f"database {path}: it is a folder; give the path of a file")
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise DatabaseError(f"database {path}: {folder} is not a folder") from error
+    except OSError as error:
+        raise DatabaseError(
+            f"database {path}: cannot create its folder {folder}: {error.strerror or error}"
+        ) from error
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as error:
+        raise database_problem(path, error) from error
 
 
 class Database:
@@ -72,28 +111,51 @@ class Database:
     so without the lock one coroutine's statement could land inside another's transaction.
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | str = MEMORY) -> None:
         self.connection = connection
+        self.path = path
         self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str, migrations: list[Migration] | None = None) -> Database:
-        if str(path) != MEMORY:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        """Open (or create) the database at `path` and bring its schema up to date. Any problem with
+        the file is raised as DatabaseError, naming it; a SQLite database of another program is
+        refused before anything is written to it."""
+        await asyncio.to_thread(_prepare_file, path)
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as error:
+            raise database_problem(path, error) from error
         try:
             connection.row_factory = aiosqlite.Row
             # First: every later statement may wait for another process that holds the lock.
             await connection.execute("PRAGMA busy_timeout = 5000")
+            database = cls(connection, path)
+            await database._refuse_foreign()
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
-            database = cls(connection)
             await database.migrate(bundled_migrations() if migrations is None else migrations)
+        except sqlite3.Error as error:
+            await connection.close()
+            raise database_problem(path, error) from error
         except BaseException:
             await connection.close()
             raise
         return database
+
+    async def _refuse_foreign(self) -> None:
+        """A database with tables but no schema version was made by another program: migrating it
+        would mix this bot's tables into its data."""
+        if await self.schema_version() != 0:
+            return
+        async with self.connection.execute("SELECT count(*) FROM sqlite_master") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] > 0:
+            raise DatabaseError(
+                f"database {self.path}: it is a SQLite database of another program (it has tables "
+                "but no schema version of this bot's); give the bot another path"
+            )
 
     async def close(self) -> None:
         await self.connection.close()
@@ -109,13 +171,13 @@ class Database:
         applies each migration and the others find it done."""
         newest = migrations[-1].version if migrations else 0
         current = await self.schema_version()
-        _refuse_newer(current, newest)
+        self._refuse_newer(current, newest)
         if current == newest:
             return
         await self.connection.execute("BEGIN IMMEDIATE")
         try:
             current = await self.schema_version()
-            _refuse_newer(current, newest)
+            self._refuse_newer(current, newest)
             for migration in migrations:
                 if migration.version <= current:
                     continue
@@ -129,6 +191,13 @@ class Database:
             await self.connection.rollback()
             raise
         await self.connection.commit()
+
+    def _refuse_newer(self, current: int, newest: int) -> None:
+        if current > newest:
+            raise DatabaseError(
+                f"database {self.path}: its schema version {current} is newer than this bot knows "
+                f"({newest}): upgrade the bot"
+            )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

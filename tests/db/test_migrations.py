@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db.connection import Migration, bundled_migrations, sql_statements
+from bot.db.connection import DatabaseError, Migration, bundled_migrations, sql_statements
 
 ROOT = Path(__file__).parents[2]
 
@@ -42,7 +42,7 @@ async def test_failing_migration_leaves_the_schema_as_it_was(tmp_path: Path) -> 
     path = tmp_path / "bot.sqlite3"
     good = Migration(1, "0001_good.sql", "CREATE TABLE kept (id INTEGER);")
     bad = Migration(2, "0002_bad.sql", "CREATE TABLE half (id INTEGER); THIS IS NOT SQL;")
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DatabaseError, match="syntax error"):
         await Database.open(path, [good, bad])
     database = await Database.open(path, [good])
     try:
@@ -60,8 +60,38 @@ async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     newer = [Migration(1, "0001_a.sql", "SELECT 1;"), Migration(2, "0002_b.sql", "SELECT 1;")]
     database = await Database.open(path, newer)
     await database.close()
-    with pytest.raises(RuntimeError, match="newer than this bot knows"):
+    with pytest.raises(DatabaseError, match="newer than this bot knows") as raised:
         await Database.open(path, newer[:1])
+    assert str(path) in str(raised.value)
+
+
+async def test_database_of_another_program_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "someone-else.sqlite3"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE notes (body TEXT)")
+    other.execute("INSERT INTO notes VALUES ('mine')")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="another program") as raised:
+        await Database.open(path)
+    assert str(path) in str(raised.value)
+    assert path.read_bytes() == before
+    assert not path.with_name(path.name + "-wal").exists()
+
+
+async def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("just some text, long enough to have a header of its own " * 4)
+    with pytest.raises(DatabaseError, match="not a SQLite database") as raised:
+        await Database.open(path)
+    assert str(raised.value).startswith(f"database {path}: ")
+
+
+async def test_a_folder_given_as_the_database_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="it is a folder") as raised:
+        await Database.open(tmp_path)
+    assert str(tmp_path) in str(raised.value)
 
 
 def test_a_script_splits_into_whole_statements() -> None:
