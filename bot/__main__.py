@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.assembly import build_services
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, shown
 from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
@@ -27,6 +27,7 @@ from bot.services import Services, open_resources
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20_000_000
+MAX_SEARCH_LIMIT = 1000
 
 
 class CommandError(Exception):
@@ -126,10 +127,15 @@ async def _demo() -> None:
     await run_demo()
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+def _search_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:  # not a number, or more digits than Python converts
+        value = 0
+    if not 1 <= value <= MAX_SEARCH_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {shown(text)}"
+        )
     return value
 
 
@@ -144,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("source")
     search = commands.add_parser("search", help="search the episodes")
     search.add_argument("query")
-    search.add_argument("--limit", type=_positive_int, default=10)
+    search.add_argument("--limit", type=_search_limit, default=10)
     search.add_argument("--json", action="store_true")
     episodes = commands.add_parser("episodes", help="list (export) every episode, newest first")
     episodes.add_argument("--json", action="store_true")

@@ -169,3 +169,22 @@ def test_database_of_another_program_is_refused_and_left_as_it_was(
     assert err.count("\n") == 1
     assert err.startswith(f"error: database {path}: it is a SQLite database of another program")
     assert path.read_bytes() == before
+
+
+def test_a_poll_interval_too_large_for_a_timer_is_one_line(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POLL_INTERVAL_SECONDS", "99999999999999999999")
+    assert main(["--db", db, "episodes"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: POLL_INTERVAL_SECONDS must be a whole number of seconds from 60")
+
+
+def test_a_search_limit_too_large_for_sqlite_is_an_argument_error(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", db, "search", "gan", "--limit", "99999999999999999999"])
+    assert exited.value.code == 2
+    assert "--limit: must be a whole number from 1 to 1000" in capsys.readouterr().err
