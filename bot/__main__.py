@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -27,6 +28,12 @@ from bot.services import Services, open_resources
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20_000_000
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # one line on stderr says what went wrong and what to do
+EXIT_USAGE = 2  # the command line itself was wrong (argparse's convention)
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT
+EXIT_READER_GONE = 141  # the reader went away (`| head`): 128 + SIGPIPE, as for other Unix tools
 MAX_SEARCH_LIMIT = 1000
 
 
@@ -163,33 +170,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         database_path = database_path or settings.database_path
-        # Offline commands print their result; logs below ERROR would only clutter stderr.
-        level = settings.log_level_number if args.command == "run" else logging.ERROR
+        # Offline commands print their result; logs below ERROR would only clutter stderr, unless
+        # LOG_LEVEL=DEBUG asks for everything.
+        level = settings.log_level_number
+        if args.command != "run" and settings.log_level != "DEBUG":
+            level = logging.ERROR
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        if args.command == "demo":
-            asyncio.run(_demo())
-            return 0
-        if args.command in ("run", "sync"):
-            if args.db:
-                settings = replace(settings, database_path=args.db)
-            runner = run_bot if args.command == "run" else sync_commands_once
-            asyncio.run(runner(settings))
-            return 0
-        return asyncio.run(_run_offline_command(args, settings))
+        status = _dispatch(args, settings)
+        # Written out here, not at exit, so that a reader who went away is noticed below.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader stopped reading (`episodes | head`): end quietly, as other Unix tools do.
+        _discard_stdout()
+        return EXIT_READER_GONE
     except (ConfigError, CommandError, IngestError, DatabaseError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        return _fail(str(error))
     except discord.LoginFailure:
-        print(
-            "error: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal",
-            file=sys.stderr,
-        )
+        return _fail("Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal")
     except sqlite3.Error as error:
-        print(f"error: {database_problem(database_path or '?', error)}", file=sys.stderr)
+        return _fail(str(database_problem(database_path or "?", error)))
+    except MemoryError:
+        return _fail(f"out of memory while running {args.command}: free some memory and try again")
     except (OSError, discord.DiscordException) as error:
-        print(f"error: {error}", file=sys.stderr)
+        return _fail(str(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-    return 1
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        log.debug("Unexpected error", exc_info=True)
+        return _fail(
+            f"unexpected {type(error).__name__}: {error} "
+            "(a bug: LOG_LEVEL=DEBUG shows where; please report it)"
+        )
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "demo":
+        asyncio.run(_demo())
+        return EXIT_OK
+    if args.command in ("run", "sync"):
+        if args.db:
+            settings = replace(settings, database_path=args.db)
+        runner = run_bot if args.command == "run" else sync_commands_once
+        asyncio.run(runner(settings))
+        return EXIT_OK
+    return asyncio.run(_run_offline_command(args, settings))
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, whatever the message holds (a Discord error may span several)."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it again at exit, which would fail once more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (a test's capture)
+        pass
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ import asyncio
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from bot.db import Database
 from bot.db.connection import bundled_migrations
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 
+ROOT = Path(__file__).parents[1]
 EXPORT_FIELDS = {
     "guid",
     "title",
@@ -188,3 +191,57 @@ def test_a_search_limit_too_large_for_sqlite_is_an_argument_error(
         main(["--db", db, "search", "gan", "--limit", "99999999999999999999"])
     assert exited.value.code == 2
     assert "--limit: must be a whole number from 1 to 1000" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_reading_ends_the_output_quietly(db: str) -> None:
+    main(["--db", db, "ingest", str(FEED_FILE)])
+    # `episodes | head -0`: the reader is gone before the first line is written.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--db", db, "episodes"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=30)
+    assert err == b""
+    assert process.returncode == 141
+
+
+def test_running_out_of_memory_while_reading_is_one_line(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def exhausted(self: Path) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(Path, "read_bytes", exhausted)
+    assert main(["--db", db, "ingest", str(FEED_FILE)]) == 1
+    assert capsys.readouterr().err == (
+        "error: out of memory while running ingest: free some memory and try again\n"
+    )
+
+
+def test_an_error_message_spanning_lines_is_printed_on_one(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def refuse(*args: object) -> int:
+        raise OSError("first line\nsecond line")
+
+    monkeypatch.setattr("bot.__main__._run_offline_command", refuse)
+    assert main(["--db", db, "episodes"]) == 1
+    assert capsys.readouterr().err == "error: first line second line\n"
+
+
+def test_an_unexpected_error_is_one_line_that_says_how_to_see_more(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def broken(*args: object) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("bot.__main__._run_offline_command", broken)
+    assert main(["--db", db, "episodes"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: unexpected ZeroDivisionError: division by zero")
+    assert "LOG_LEVEL=DEBUG" in err
