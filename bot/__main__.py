@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import discord
 
@@ -28,6 +28,9 @@ from bot.services import Services, open_resources
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20_000_000
+
+# Set by scripts/bot: the folder the person ran it from (it changes to the repository).
+CALLER_DIRECTORY_VARIABLE = "DSH_BOT_CALLER_DIR"
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # one line on stderr says what went wrong and what to do
@@ -146,21 +149,93 @@ def _search_limit(text: str) -> int:
     return value
 
 
+def argument_path(text: str) -> Path:
+    """A path given on the command line, relative to the folder the person ran the command from.
+    scripts/bot changes to the repository (where .env and the default database are) and names that
+    folder in CALLER_DIRECTORY_VARIABLE; without it, the working directory is that folder."""
+    path = Path(text).expanduser()
+    caller = os.environ.get(CALLER_DIRECTORY_VARIABLE, "")
+    if path.is_absolute() or not caller:
+        return path
+    return Path(caller) / path
+
+
+def _feed_source(text: str) -> str:
+    return text if text.startswith(("http://", "https://")) else str(argument_path(text))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line: what is wrong, and where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+_EPILOG = f"""\
+Relative paths given as arguments are taken from the folder you run the command in; .env and the
+default database (data/bot.sqlite3) are read from the working directory (scripts/bot runs there).
+
+exit codes: {EXIT_OK} done; {EXIT_FAILED} failed (one line on stderr says what went wrong and what to
+do); {EXIT_USAGE} wrong arguments; {EXIT_INTERRUPTED} interrupted (Ctrl-C);
+{EXIT_READER_GONE} the reader of the output went away (| head)."""
+
+
+def _add_database_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--db",
+        type=argument_path,
+        default=default,
+        metavar="PATH",
+        help="the SQLite database (default: DATABASE_PATH, or data/bot.sqlite3)",
+    )
+
+
+def _add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON records (guid, title, number, published, ...)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--db", type=Path, help="SQLite database path (overrides DATABASE_PATH)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (the default of scripts/bot)")
-    commands.add_parser("sync", help="register the slash commands with Discord now, then exit")
-    commands.add_parser("demo", help="see the bot work in a minute: no token, no internet")
-    ingest = commands.add_parser("ingest", help="ingest a feed (URL or file) into the database")
-    ingest.add_argument("source")
-    search = commands.add_parser("search", help="search the episodes")
-    search.add_argument("query")
-    search.add_argument("--limit", type=_search_limit, default=10)
-    search.add_argument("--json", action="store_true")
-    episodes = commands.add_parser("episodes", help="list (export) every episode, newest first")
-    episodes.add_argument("--json", action="store_true")
+    parser = _Parser(
+        prog="python -m bot",
+        description="The Data Science at Home podcast's Discord bot, and its tools for the host.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_database_option(parser, None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, *, database: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
+        if database:
+            # After the command as well as before it; not given here, the one before stands.
+            _add_database_option(sub, argparse.SUPPRESS)
+        return sub
+
+    command("run", "run the bot until SIGINT or SIGTERM (the default of scripts/bot)")
+    command("sync", "register the slash commands with Discord now, say which and where, and exit")
+    command(
+        "demo",
+        "see the bot work in a minute on a local Discord emulator: no token, no internet",
+        database=False,
+    )
+    ingest = command("ingest", "read a feed (URL or file) into the database and say what is new")
+    ingest.add_argument("source", type=_feed_source, metavar="SOURCE", help="the feed's URL, or a file")
+    search = command("search", "search the episodes")
+    search.add_argument(
+        "query", metavar="QUERY", help="words of a title, a topic, a guest or an episode number"
+    )
+    search.add_argument(
+        "--limit",
+        type=_search_limit,
+        default=10,
+        metavar="N",
+        help=f"at most N results, from 1 to {MAX_SEARCH_LIMIT} (default: 10)",
+    )
+    _add_json_option(search)
+    episodes = command("episodes", "list (export) every episode, newest first")
+    _add_json_option(episodes)
     return parser
 
 

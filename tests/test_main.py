@@ -1,5 +1,6 @@
 """The command line, run as a user would: arguments in, printed output and exit code out."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -11,12 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.__main__ import CALLER_DIRECTORY_VARIABLE, build_parser, main
 from bot.db import Database
 from bot.db.connection import bundled_migrations
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 
 ROOT = Path(__file__).parents[1]
+SETTINGS_VARIABLES = (
+    "DISCORD_TOKEN",
+    "FEED_URL",
+    "DATABASE_PATH",
+    "POLL_INTERVAL_SECONDS",
+    "DISCORD_API_BASE",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+)
 EXPORT_FIELDS = {
     "guid",
     "title",
@@ -33,7 +43,7 @@ EXPORT_FIELDS = {
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No .env of the developer's and no real configuration leak into these runs."""
     monkeypatch.chdir(tmp_path)
-    for name in ("DISCORD_TOKEN", "FEED_URL", "DATABASE_PATH", "POLL_INTERVAL_SECONDS", "LOG_LEVEL"):
+    for name in (*SETTINGS_VARIABLES, CALLER_DIRECTORY_VARIABLE):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -245,3 +255,83 @@ def test_an_unexpected_error_is_one_line_that_says_how_to_see_more(
     assert err.count("\n") == 1
     assert err.startswith("error: unexpected ZeroDivisionError: division by zero")
     assert "LOG_LEVEL=DEBUG" in err
+
+
+def test_the_database_can_be_named_after_the_command(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", str(FEED_FILE), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["episodes", "--json", "--db", db]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 93
+
+
+@pytest.fixture
+def caller_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """scripts/bot's situation: run from one folder, working in the repository."""
+    caller = tmp_path / "caller"
+    caller.mkdir()
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    monkeypatch.chdir(repository)
+    monkeypatch.setenv(CALLER_DIRECTORY_VARIABLE, str(caller))
+    return caller
+
+
+def test_relative_argument_paths_are_taken_from_the_callers_folder(
+    caller_folder: Path, tmp_path: Path
+) -> None:
+    (caller_folder / "feed.xml").write_bytes(FEED_FILE.read_bytes())
+    assert main(["ingest", "feed.xml", "--db", "mine.sqlite3"]) == 0
+    assert (caller_folder / "mine.sqlite3").is_file()
+    assert list((tmp_path / "repository").iterdir()) == []
+
+
+def test_the_default_database_stays_in_the_working_directory(caller_folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "repository" / ".env").write_text("DATABASE_PATH=from-env.sqlite3\n")
+    assert main(["ingest", str(FEED_FILE)]) == 0
+    assert (tmp_path / "repository" / "from-env.sqlite3").is_file()
+    assert not (caller_folder / "from-env.sqlite3").exists()
+
+
+def test_scripts_bot_takes_relative_paths_from_the_folder_it_is_run_in(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_bytes(FEED_FILE.read_bytes())
+    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    finished = subprocess.run(
+        [str(ROOT / "scripts" / "bot"), "--db", "here.sqlite3", "ingest", "feed.xml"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert "93 new" in finished.stdout
+    assert (tmp_path / "here.sqlite3").is_file()
+
+
+def _options(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.Action]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from ((f"{name} {label}", sub_action) for label, sub_action in _options(sub))
+        else:
+            yield (action.dest, action)
+
+
+def test_every_option_and_argument_has_help() -> None:
+    missing = [label for label, action in _options(build_parser()) if not action.help]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["frobnicate"], ["search"], ["search", "gan", "--limit", "lots"], ["episodes", "--colour"]],
+)
+def test_argument_errors_are_one_short_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: ")
+    assert len(err) < 200
