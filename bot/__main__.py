@@ -112,16 +112,24 @@ async def _episodes(services: Services, as_json: bool) -> int:
 
 
 async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_resources(args.db or settings.database_path) as resources:
+    async with open_resources(settings.database_path) as resources:
         # Offline commands never connect to Discord: the client is there for the Announcer only.
         services = build_services(resources, settings, discord.Client(intents=discord.Intents.none()))
         if args.command == "ingest":
             return await _ingest(services, args.source)
         if args.command == "search":
+            if await services.episodes.count() == 0:
+                raise CommandError(
+                    _ingest_first(settings, f"the database {settings.database_path} has no episodes")
+                )
             return await _search(services, args.query, args.limit, args.json)
         if args.command == "episodes":
             return await _episodes(services, args.json)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _ingest_first(settings: Settings, problem: str) -> str:
+    return f"{problem} yet: ingest the feed first (python -m bot ingest {settings.feed_url})"
 
 
 async def _demo() -> None:
@@ -284,12 +292,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         asyncio.run(_demo())
         return EXIT_OK
+    if args.db:
+        settings = replace(settings, database_path=args.db)
     if args.command in ("run", "sync"):
-        if args.db:
-            settings = replace(settings, database_path=args.db)
         runner = run_bot if args.command == "run" else sync_commands_once
         asyncio.run(runner(settings))
         return EXIT_OK
+    if args.command in ("search", "episodes") and not settings.database_path.exists():
+        # Reading must not leave an empty database (and its folder) behind.
+        raise CommandError(_ingest_first(settings, f"there is no database at {settings.database_path}"))
     return asyncio.run(_run_offline_command(args, settings))
 
 

@@ -239,7 +239,7 @@ def test_an_error_message_spanning_lines_is_printed_on_one(
         raise OSError("first line\nsecond line")
 
     monkeypatch.setattr("bot.__main__._run_offline_command", refuse)
-    assert main(["--db", db, "episodes"]) == 1
+    assert main(["--db", db, "ingest", str(FEED_FILE)]) == 1
     assert capsys.readouterr().err == "error: first line second line\n"
 
 
@@ -250,7 +250,7 @@ def test_an_unexpected_error_is_one_line_that_says_how_to_see_more(
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr("bot.__main__._run_offline_command", broken)
-    assert main(["--db", db, "episodes"]) == 1
+    assert main(["--db", db, "ingest", str(FEED_FILE)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("error: unexpected ZeroDivisionError: division by zero")
@@ -335,3 +335,33 @@ def test_argument_errors_are_one_short_line(argv: list[str], capsys: pytest.Capt
     assert err.count("\n") == 1
     assert err.startswith("error: ")
     assert len(err) < 200
+
+
+@pytest.mark.parametrize("command", [["search", "gan"], ["episodes"]])
+def test_reading_a_missing_database_says_to_ingest_first_and_creates_nothing(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "not-yet" / "bot.sqlite3"
+    assert main(["--db", str(path), *command]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: there is no database at {path} yet: ingest the feed first")
+    assert not path.parent.exists()
+
+
+def test_searching_an_empty_database_says_to_ingest_first(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", db, "episodes"]) == 1  # no database yet
+    asyncio.run(_create_empty(Path(db)))
+    assert main(["--db", db, "episodes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["--db", db, "search", "gan"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: the database {db} has no episodes yet: ingest the feed first")
+
+
+async def _create_empty(path: Path) -> None:
+    database = await Database.open(path)
+    await database.close()
