@@ -294,9 +294,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.db:
         settings = replace(settings, database_path=args.db)
-    if args.command in ("run", "sync"):
-        runner = run_bot if args.command == "run" else sync_commands_once
-        asyncio.run(runner(settings))
+    if args.command == "run":
+        asyncio.run(run_bot(settings))
+        return EXIT_OK
+    if args.command == "sync":
+        print(asyncio.run(sync_commands_once(settings)).describe())
         return EXIT_OK
     if args.command in ("search", "episodes") and not settings.database_path.exists():
         # Reading must not leave an empty database (and its folder) behind.
