@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|sync|demo|ingest|search|episodes` (also installed as `dsh-bot`)."""
+"""Command line: `python -m bot run|sync|demo|ingest|search|episodes|backup` (also installed as `dsh-bot`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import discord
 
 from bot.assembly import build_services
 from bot.config import ConfigError, Settings, shown
+from bot.db.backup import BackupError, back_up
 from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
@@ -244,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json_option(search)
     episodes = command("episodes", "list (export) every episode, newest first")
     _add_json_option(episodes)
+    backup = command("backup", "copy the database to PATH, safely while the bot runs, and verify the copy")
+    backup.add_argument("target", type=argument_path, metavar="PATH", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     return parser
 
 
@@ -267,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader stopped reading (`episodes | head`): end quietly, as other Unix tools do.
         _discard_stdout()
         return EXIT_READER_GONE
-    except (ConfigError, CommandError, IngestError, DatabaseError) as error:
+    except (ConfigError, CommandError, IngestError, DatabaseError, BackupError) as error:
         return _fail(str(error))
     except discord.LoginFailure:
         return _fail("Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal")
@@ -299,6 +303,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.command == "sync":
         print(asyncio.run(sync_commands_once(settings)).describe())
+        return EXIT_OK
+    if args.command == "backup":
+        backup = asyncio.run(back_up(settings.database_path, args.target, overwrite=args.force))
+        print(
+            f"Backed up {settings.database_path} to {backup.path}: {backup.episodes} episodes, schema "
+            f"version {backup.schema_version}, integrity checked, {backup.size_bytes / 1e6:.1f} MB"
+        )
         return EXIT_OK
     if args.command in ("search", "episodes") and not settings.database_path.exists():
         # Reading must not leave an empty database (and its folder) behind.

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -365,3 +366,39 @@ def test_searching_an_empty_database_says_to_ingest_first(
 async def _create_empty(path: Path) -> None:
     database = await Database.open(path)
     await database.close()
+
+
+def test_a_backup_copied_over_the_database_brings_its_data_back(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--db", db, "ingest", str(PREVIOUS_FEED_FILE)])
+    backup = tmp_path / "backups" / "monday.sqlite3"
+    backup.parent.mkdir()
+    assert main(["--db", db, "backup", str(backup)]) == 0
+    assert f"to {backup}: 91 episodes, schema version" in capsys.readouterr().out
+    main(["--db", db, "ingest", str(FEED_FILE)])
+    # The README's restore: stop the bot, copy the backup over the database file.
+    shutil.copyfile(backup, db)
+    capsys.readouterr()
+    assert main(["--db", db, "episodes", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 91
+
+
+def test_backup_refuses_to_replace_a_file_without_force(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--db", db, "ingest", str(FEED_FILE)])
+    target = tmp_path / "backup.sqlite3"
+    target.write_text("keep me")
+    assert main(["--db", db, "backup", str(target)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {target} already exists: give another path, or add --force to replace it\n"
+    )
+    assert target.read_text() == "keep me"
+    assert main(["--db", db, "backup", str(target), "--force"]) == 0
+
+
+def test_backup_target_is_taken_from_the_callers_folder(caller_folder: Path, db: str) -> None:
+    main(["--db", db, "ingest", str(FEED_FILE)])
+    assert main(["--db", db, "backup", "copy.sqlite3"]) == 0
+    assert (caller_folder / "copy.sqlite3").is_file()
