@@ -147,11 +147,12 @@ class Database:
     async def _refuse_foreign(self) -> None:
         """A database with tables but no schema version was made by another program: migrating it
         would mix this bot's tables into its data."""
-        if await self.schema_version() != 0:
-            return
-        async with self.connection.execute("SELECT count(*) FROM sqlite_master") as cursor:
+        # One statement, so one snapshot: another process may be creating the schema meanwhile.
+        async with self.connection.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)"
+        ) as cursor:
             row = await cursor.fetchone()
-        if row is not None and row[0] > 0:
+        if row is not None and row[0] == 0 and row[1] > 0:
             raise DatabaseError(
                 f"database {self.path}: it is a SQLite database of another program (it has tables "
                 "but no schema version of this bot's); give the bot another path"
