@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|sync|demo|ingest|search|episodes|backup` (also installed as `dsh-bot`)."""
+"""Command line: `python -m bot run|sync|check|demo|ingest|search|episodes|backup` (also `dsh-bot`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import discord
 
 from bot.assembly import build_services
+from bot.check import check_setup
 from bot.config import ConfigError, Settings, shown
 from bot.db.backup import BackupError, back_up
 from bot.db.connection import DatabaseError, database_problem
@@ -185,7 +186,7 @@ Relative paths given as arguments are taken from the folder you run the command 
 default database (data/bot.sqlite3) are read from the working directory (scripts/bot runs there).
 
 exit codes: {EXIT_OK} done; {EXIT_FAILED} failed (one line on stderr says what went wrong and what to
-do); {EXIT_USAGE} wrong arguments; {EXIT_INTERRUPTED} interrupted (Ctrl-C);
+do), or check found a problem; {EXIT_USAGE} wrong arguments; {EXIT_INTERRUPTED} interrupted (Ctrl-C);
 {EXIT_READER_GONE} the reader of the output went away (| head)."""
 
 
@@ -245,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json_option(search)
     episodes = command("episodes", "list (export) every episode, newest first")
     _add_json_option(episodes)
+    command(
+        "check",
+        "connect as run does and report, a line each, on the token, every server's announcement "
+        "channel and permissions, and the feed; exit 1 if anything is wrong",
+    )
     backup = command("backup", "copy the database to PATH, safely while the bot runs, and verify the copy")
     backup.add_argument("target", type=argument_path, metavar="PATH", help="the backup file to write")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
@@ -304,6 +310,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "sync":
         print(asyncio.run(sync_commands_once(settings)).describe())
         return EXIT_OK
+    if args.command == "check":
+        findings = asyncio.run(check_setup(settings))
+        for finding in findings:
+            print(finding.line())
+        return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
     if args.command == "backup":
         backup = asyncio.run(back_up(settings.database_path, args.target, overwrite=args.force))
         print(

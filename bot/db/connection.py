@@ -104,6 +104,18 @@ def _prepare_file(path: Path | str) -> None:
         raise database_problem(path, error) from error
 
 
+def _read_only_uri(path: Path) -> str:
+    """The URI that opens `path` read-only, once SQLite has shown it can open it."""
+    if not path.is_file():
+        raise DatabaseError(f"there is no database at {path}")
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        sqlite3.connect(uri, uri=True).close()
+    except sqlite3.Error as error:
+        raise database_problem(path, error) from error
+    return uri
+
+
 class Database:
     """One connection shared by the whole bot.
 
@@ -136,6 +148,35 @@ class Database:
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await database.migrate(bundled_migrations() if migrations is None else migrations)
+        except sqlite3.Error as error:
+            await connection.close()
+            raise database_problem(path, error) from error
+        except BaseException:
+            await connection.close()
+            raise
+        return database
+
+    @classmethod
+    async def open_read_only(cls, path: Path) -> Database:
+        """Open an existing database only to read it: nothing is created, migrated or written, for
+        a tool that runs beside the bot (which may be another version). Raises DatabaseError, naming
+        the file, unless its schema is the one this bot knows."""
+        uri = await asyncio.to_thread(_read_only_uri, path)
+        try:
+            connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        except sqlite3.Error as error:
+            raise database_problem(path, error) from error
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            database = cls(connection, path)
+            current, newest = await database.schema_version(), bundled_migrations()[-1].version
+            database._refuse_newer(current, newest)
+            if current < newest:
+                raise DatabaseError(
+                    f"database {path}: its schema version {current} is older than this bot's "
+                    f"({newest}): run the bot once to bring it up to date"
+                )
         except sqlite3.Error as error:
             await connection.close()
             raise database_problem(path, error) from error

@@ -147,3 +147,32 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
             assert connection.execute("PRAGMA user_version").fetchone()[0] == bundled_migrations()[-1].version
         finally:
             connection.close()
+
+
+async def test_read_only_opening_writes_nothing_and_reads_what_is_there(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    database = await Database.open(path)
+    async with database.transaction() as connection:
+        await connection.execute("INSERT INTO feeds (url) VALUES ('https://example.com/feed')")
+    await database.close()
+    before = path.read_bytes()
+    reader = await Database.open_read_only(path)
+    try:
+        async with reader.connection.execute("SELECT count(*) FROM feeds") as cursor:
+            assert (await cursor.fetchone())[0] == 1
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await reader.connection.execute("DELETE FROM feeds")
+    finally:
+        await reader.close()
+    assert path.read_bytes() == before
+
+
+async def test_read_only_opening_refuses_an_older_schema_and_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    database = await Database.open(path, bundled_migrations()[:2])
+    await database.close()
+    with pytest.raises(DatabaseError, match="older than this bot's"):
+        await Database.open_read_only(path)
+    with pytest.raises(DatabaseError, match="there is no database at"):
+        await Database.open_read_only(tmp_path / "missing.sqlite3")
+    assert not (tmp_path / "missing.sqlite3").exists()

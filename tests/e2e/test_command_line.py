@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from discord_emulator import DiscordEmulator
+from bot.demo.feed_server import FeedServer
+from discord_emulator import DiscordEmulator, Permission
+from tests.e2e.conftest import Server, StartBot, add_server, configure
 
 ROOT = Path(__file__).parents[2]
 _SETTINGS_VARIABLES = (
@@ -80,3 +82,74 @@ async def test_sync_with_a_development_server_says_it_registered_there(
     assert discord.synced_commands() == []
     count = len(discord.synced_commands(guild))
     assert out.startswith(f"Registered {count} slash commands in the development server {guild.id} ")
+
+
+async def _configured(discord: DiscordEmulator, start_bot: StartBot, *servers: Server) -> None:
+    """The moderators of `servers` set the bot up; then the bot stops, and the host runs check."""
+    async with start_bot():
+        for server in servers:
+            await configure(discord, server)
+
+
+async def test_check_reports_a_working_set_up_line_by_line_and_exits_0(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot, settings: Settings, tmp_path: Path
+) -> None:
+    await _configured(discord, start_bot, server)
+    requests_before = len(discord.requests)
+    status, out, err = await python_m_bot(bot_environment(discord, settings), "check", cwd=tmp_path)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert all(line.startswith("ok    ") for line in lines), out
+    assert f"ok    database {settings.database_path}: 1 servers have an announcement channel" in lines
+    assert any(line.startswith("ok    token: works: logged in as ") for line in lines)
+    assert (
+        f"ok    server 'Data Science at Home' ({server.guild.id}) #new-episodes: "
+        "the bot has every permission it needs to announce there"
+    ) in lines
+    assert any(
+        line.startswith(f"ok    feed {settings.feed_url}: answers and parses: 91 episodes") for line in lines
+    )
+    # Permissions come from what the gateway sent: the only REST calls are discord.py's own at login.
+    assert {(r.method, r.path) for r in discord.requests[requests_before:]} == {
+        ("GET", "/users/@me"),
+        ("GET", "/oauth2/applications/@me"),
+    }
+
+
+async def test_check_names_each_problem_and_exits_1(
+    discord: DiscordEmulator,
+    server: Server,
+    start_bot: StartBot,
+    settings: Settings,
+    feed_host: FeedServer,
+    tmp_path: Path,
+) -> None:
+    other = add_server(discord, "Another community")
+    await _configured(discord, start_bot, server, other)
+    # While the bot is offline: a permission is taken away, a channel deleted, the feed breaks.
+    discord.set_bot_channel_permissions(server.episodes_channel, deny=Permission.EMBED_LINKS)
+    discord.delete_channel(other.episodes_channel)
+    feed_host.fail_next(500)
+    status, out, _ = await python_m_bot(bot_environment(discord, settings), "check", cwd=tmp_path)
+    assert status == 1
+    failures = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert failures == [
+        f"FAIL  server 'Data Science at Home' ({server.guild.id}) #new-episodes: the bot lacks Embed Links "
+        "there: grant them to its role in that channel",
+        f"FAIL  server 'Another community' ({other.guild.id}): the announcement channel "
+        f"({other.episodes_channel.id}) is gone: a moderator can choose another with /config channel set",
+        f"FAIL  feed {settings.feed_url}: HTTP 500 from {settings.feed_url}: check FEED_URL",
+    ]
+
+
+async def test_check_with_a_rejected_token_says_so_without_printing_it(
+    discord: DiscordEmulator, settings: Settings, tmp_path: Path
+) -> None:
+    environment = bot_environment(discord, settings, DISCORD_TOKEN="not-the-token")
+    status, out, err = await python_m_bot(environment, "check", cwd=tmp_path)
+    assert status == 1
+    assert (
+        "FAIL  token: Discord rejected it: copy the bot token again from the developer portal"
+        in out.splitlines()
+    )
+    assert "not-the-token" not in out + err
