@@ -23,6 +23,7 @@ from bot.db.backup import BackupError, back_up
 from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
+from bot.logs import configure_logging
 from bot.models import Episode
 from bot.runner import run_bot, sync_commands_once
 from bot.services import Services, open_resources
@@ -268,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = settings.log_level_number
         if args.command != "run" and settings.log_level != "DEBUG":
             level = logging.ERROR
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(level, secrets=[settings.discord_token or ""])
         status = _dispatch(args, settings)
         # Written out here, not at exit, so that a reader who went away is noticed below.
         sys.stdout.flush()

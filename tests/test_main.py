@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -41,11 +42,17 @@ EXPORT_FIELDS = {
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No .env of the developer's and no real configuration leak into these runs."""
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No .env of the developer's and no real configuration leak into these runs; the logging
+    set-up each run installs (on this test's stderr) is removed after it."""
     monkeypatch.chdir(tmp_path)
     for name in (*SETTINGS_VARIABLES, CALLER_DIRECTORY_VARIABLE):
         monkeypatch.delenv(name, raising=False)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import signal
 import sys
 from pathlib import Path
+
+import pytest
 
 from bot.config import Settings
 from bot.demo.feed_server import FeedServer
@@ -153,3 +157,43 @@ async def test_check_with_a_rejected_token_says_so_without_printing_it(
         in out.splitlines()
     )
     assert "not-the-token" not in out + err
+
+
+_TOKEN_IN_PATH = re.compile(r"^/(?:interactions|webhooks)/\d+/([^/]+)")
+
+
+@pytest.mark.timeout(90)
+async def test_no_token_or_webhook_url_reaches_the_log_at_debug(
+    discord: DiscordEmulator, server: Server, settings: Settings, tmp_path: Path
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=bot_environment(discord, settings, LOG_LEVEL="DEBUG"),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    # Read as it comes: DEBUG fills a pipe's buffer long before the bot stops.
+    reading = asyncio.create_task(process.stderr.read())
+    try:
+        await discord.wait_until_ready(timeout=30)
+        await discord.wait_for(lambda: discord.synced_commands(), timeout=10)
+        # A deferred answer and its follow-up: an interaction callback and a webhook request.
+        await discord.run_command(server.listener, server.guild.general, "episode latest")
+        await configure(discord, server)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=20)
+    log = (await reading).decode()
+    tokens = {match[1] for r in discord.requests if (match := _TOKEN_IN_PATH.match(r.path))}
+    assert len(tokens) >= 3  # the test saw the interaction tokens it looks for
+    assert "INTERACTION_CREATE" in log  # and the log is at DEBUG, where discord.py prints them
+    assert [token for token in tokens if token in log] == []
+    assert discord.token not in log
+    assert re.findall(r"/(?:interactions|webhooks)/\d+/(?!\[redacted\])[^/\s'\"]+", log) == []
+    assert "/[redacted]/callback" in log
+    assert "'token': '[redacted]'" in log
