@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import sqlite3
@@ -17,6 +18,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
+_WAL_ATTEMPTS = 20  # about ten seconds
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -116,6 +118,20 @@ def _read_only_uri(path: Path) -> str:
     return uri
 
 
+async def _use_wal(connection: aiosqlite.Connection) -> None:
+    """Turn WAL on (it stays on in the file). Turning it on needs an exclusive lock, and when
+    waiting for it could deadlock with another process doing the same, SQLite answers BUSY at once
+    instead of waiting busy_timeout: the statement is tried again once this one's lock is gone."""
+    for attempt in itertools.count(1):
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorname != "SQLITE_BUSY" or attempt == _WAL_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.05 * attempt)
+
+
 class Database:
     """One connection shared by the whole bot.
 
@@ -144,7 +160,7 @@ class Database:
             await connection.execute("PRAGMA busy_timeout = 5000")
             database = cls(connection, path)
             await database._refuse_foreign()
-            await connection.execute("PRAGMA journal_mode = WAL")
+            await _use_wal(connection)
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await database.migrate(bundled_migrations() if migrations is None else migrations)
