@@ -53,6 +53,22 @@ class BotOptions:
     guild_ready_timeout: float = 2.0  # discord.py's wait for GUILD_CREATEs before on_ready
 
 
+@dataclass(frozen=True, slots=True)
+class CommandSync:
+    """What a sync registered with Discord, and where."""
+
+    names: tuple[str, ...]  # top-level slash commands, a group counting once
+    guild_id: int | None  # the development server, or None: globally
+
+    def describe(self) -> str:
+        listed = ", ".join(f"/{name}" for name in self.names)
+        if self.guild_id is not None:
+            where = f"in the development server {self.guild_id} (DEV_GUILD_ID), where they show at once"
+        else:
+            where = "globally (Discord may take a while to show them in every server)"
+        return f"Registered {len(self.names)} slash commands {where}: {listed}"
+
+
 class PodcastTree(app_commands.CommandTree["PodcastBot"]):
     async def on_error(
         self, interaction: discord.Interaction[PodcastBot], error: app_commands.AppCommandError
@@ -78,6 +94,7 @@ class PodcastBot(commands.Bot):
     services: Services
     scheduler: AsyncIOScheduler
     shutdown_task: asyncio.Task[None] | None = None  # set by a signal handler
+    command_sync: CommandSync | None = None  # what setup_hook's sync registered, if it synced
 
     def __init__(self, settings: Settings, resources: Resources, options: BotOptions | None = None) -> None:
         self.options = options or BotOptions()
@@ -141,26 +158,29 @@ class PodcastBot(commands.Bot):
         except Exception:
             log.exception("%s failed unexpectedly; it runs again on schedule", name)
 
-    async def sync_commands(self) -> None:
+    async def sync_commands(self) -> CommandSync | None:
         """Sync to the development server when one is set; globally only when the tree changed
         since the last sync (or when forced): Discord rate-limits syncs, and a global sync is slow
-        to reach clients."""
+        to reach clients. Returns what was registered (None: nothing changed, nothing was sent)."""
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-            log.info("Synced commands to development server %s", self.settings.dev_guild_id)
-            return
+            synced = await self.tree.sync(guild=guild)
+            self.command_sync = CommandSync(tuple(sorted(c.name for c in synced)), guild.id)
+            log.info("Synced %d commands to development server %s", len(synced), guild.id)
+            return self.command_sync
         current = command_tree_hash(self.tree)
         if (
             not self.options.force_sync
             and await self.services.bot_state.get(COMMAND_TREE_HASH_KEY) == current
         ):
             log.info("Command tree unchanged since the last sync; not syncing")
-            return
-        await self.tree.sync()
+            return None
+        synced = await self.tree.sync()
         await self.services.bot_state.set(COMMAND_TREE_HASH_KEY, current)
-        log.info("Synced commands globally")
+        self.command_sync = CommandSync(tuple(sorted(c.name for c in synced)), None)
+        log.info("Synced %d commands globally", len(synced))
+        return self.command_sync
 
     async def on_ready(self) -> None:
         assert self.user is not None
