@@ -193,7 +193,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         if not role.mentionable and not me.guild_permissions.mention_everyone:
             raise UserFacingError(
                 f"I can't ping {role.mention}: make it mentionable (Server Settings → Roles → "
-                f"{role.name} → Allow anyone to @mention) or give me Mention Everyone. Nothing was changed."
+                f"{role.name} → Allow anyone to @mention) or give me the Mention @everyone, @here, and All Roles permission. Nothing was changed."
             )
         await self._change(interaction, "role", role.mention, ping_role_id=role.id)
         await interaction.response.send_message(

@@ -52,7 +52,7 @@ async def test_a_server_that_overrides_the_default_still_cannot_let_members_chan
         settings = await bot.services.guilds.get(server.guild.id)
     for refusal in refusals:
         assert refusal.ephemeral
-        assert refusal.content == "You need the Manage Guild permission to use this command."
+        assert refusal.content == "You need the Manage Server permission to use this command."
     assert settings.announce_channel_id is None
     assert settings.template is None
 

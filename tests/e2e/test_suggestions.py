@@ -246,7 +246,7 @@ async def test_only_moderators_mark_suggestions_and_the_card_shows_the_status(
             episode=90,
         )
     assert refused.ephemeral
-    assert "Manage Guild permission" in refused.content
+    assert "Manage Server permission" in refused.content
     assert "#1 is now planned" in planned.content
     assert field(planned_card, "Status").startswith("🗓️ Planned")
     assert "Soon" in field(planned_card, "Status")
@@ -367,7 +367,7 @@ async def test_the_channel_must_let_the_bot_post_cards(
         )
         result = await suggest(discord, server.listener, server, "Data engineering for ML")
     assert "I lack the Embed Links permission" in refused.content
-    assert "Manage Guild permission" in listener_refused.content
+    assert "Manage Server permission" in listener_refused.content
     assert "no suggestions channel" in result.content
 
 
