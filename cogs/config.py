@@ -21,6 +21,7 @@ from bot.db.incidents import IncidentRepository
 from bot.errors import UserFacingError
 from bot.permissions import describe, missing_in
 from bot.podcast import Podcast
+from bot.text import readable
 from bot.ui.cards import (
     DEFAULT_TEMPLATE,
     TEMPLATE_MAX_LENGTH,
@@ -193,7 +194,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         if not role.mentionable and not me.guild_permissions.mention_everyone:
             raise UserFacingError(
                 f"I can't ping {role.mention}: make it mentionable (Server Settings → Roles → "
-                f"{role.name} → Allow anyone to @mention) or give me the Mention @everyone, @here, and All Roles permission. Nothing was changed."
+                f"{role.name} → Allow anyone to @mention) or give me the Mention @everyone, @here, and All "
+                "Roles permission. Nothing was changed."
             )
         await self._change(interaction, "role", role.mention, ping_role_id=role.id)
         await interaction.response.send_message(
@@ -231,6 +233,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         # Also the modal's submission, which no interaction_check guards: check the person again.
         guild_of(interaction)
         require_manage_guild(interaction)
+        text = readable(text, lines=True)
         try:
             validate_template(text)
         except TemplateError as error:

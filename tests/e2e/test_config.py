@@ -198,3 +198,15 @@ async def test_notify_button_lets_members_give_themselves_the_ping_role_and_take
     assert "will ping you" in joined.content
     assert "no longer be pinged" in left.content
     assert server.ping_role.id not in server.guild.members[server.listener.id].role_ids
+
+
+async def test_a_template_of_invisible_characters_is_refused(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        refused = await discord.run_command(
+            server.moderator, server.guild.general, "config template set", text="\u200b\u2800\u200b"
+        )
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert refused.content.startswith("The template is empty")
+    assert settings.template is None

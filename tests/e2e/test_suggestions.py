@@ -434,3 +434,14 @@ async def test_voters_are_told_when_their_episode_comes_out_in_a_catch_up(
         m["content"] for channel in (server.episodes_channel, suggestions) for m in discord.messages(channel)
     ]
     assert any(f"<@{server.listener.id}>" in content for content in everywhere if content)
+
+
+async def test_a_topic_of_invisible_characters_is_refused_and_nothing_is_posted(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    async with start_bot():
+        channel = await suggestions_channel(discord, server)
+        refused = await suggest(discord, server.listener, server, "\u200b\u200b\u200b\u200b\u200b\u200b")
+    assert refused.ephemeral
+    assert refused.content == "A topic needs words: yours has only invisible characters or spaces."
+    assert discord.messages(channel) == []
