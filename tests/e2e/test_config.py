@@ -210,3 +210,30 @@ async def test_a_template_of_invisible_characters_is_refused(
         settings = await bot.services.guilds.get(server.guild.id)
     assert refused.content.startswith("The template is empty")
     assert settings.template is None
+
+
+async def test_a_moderator_pauses_announcements_and_resumes_them_with_nothing_lost(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    general = server.guild.general
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await configure(discord, server)
+        paused = await discord.run_command(server.moderator, general, "config pause")
+        feed_host.publish(FEED)
+        await bot.services.announcer.poll()
+        status = await discord.run_command(server.moderator, general, "config status")
+        held = discord.messages(server.episodes_channel)
+        resumed = await discord.run_command(server.moderator, general, "config resume")
+        history = await discord.run_command(server.moderator, general, "config history")
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert paused.content.startswith("Announcements are paused; every setting is kept.")
+    assert held == []
+    announcements = next(f["value"] for f in status.embed["fields"] if f["name"] == "Announcements")
+    assert "Paused: Paused by moderator" in announcements
+    assert "Pending: 2" in announcements
+    assert resumed.content.startswith("Announcements resumed")
+    assert len(discord.messages(server.episodes_channel)) == 2
+    assert settings.ping_role_id == server.ping_role.id
+    assert "set announcements: on → paused" in history.embed["description"]
+    assert "set announcements: paused → on" in history.embed["description"]
