@@ -21,6 +21,7 @@ from bot.db.incidents import IncidentRepository
 from bot.errors import UserFacingError
 from bot.permissions import describe, missing_in
 from bot.podcast import Podcast
+from bot.text import readable
 from bot.ui.cards import (
     DEFAULT_TEMPLATE,
     TEMPLATE_MAX_LENGTH,
@@ -93,7 +94,14 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         guild = guild_of(interaction)
         before = await self._guilds.get(guild.id)
         after = await self._guilds.update(guild.id, now=utc_now(), **changes)
-        old = _shown_setting(before, setting)
+        await self._record(interaction, setting, _shown_setting(before, setting), shown)
+        return after
+
+    async def _record(
+        self, interaction: discord.Interaction[PodcastBot], setting: str, old: str | None, new: str | None
+    ) -> None:
+        """Who changed what, for /config history."""
+        guild = guild_of(interaction)
         await self._history.record(
             ConfigChange(
                 guild_id=guild.id,
@@ -101,12 +109,11 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
                 user_name=str(interaction.user),
                 setting=setting,
                 old_value=old,
-                new_value=shown,
+                new_value=new,
                 changed_at=utc_now(),
             )
         )
-        log.info("Server %s: %s set %s to %r", guild.id, interaction.user.id, setting, shown)
-        return after
+        log.info("Server %s: %s set %s to %r", guild.id, interaction.user.id, setting, new)
 
     # ---- channel ------------------------------------------------------------------------------
 
@@ -193,7 +200,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         if not role.mentionable and not me.guild_permissions.mention_everyone:
             raise UserFacingError(
                 f"I can't ping {role.mention}: make it mentionable (Server Settings → Roles → "
-                f"{role.name} → Allow anyone to @mention) or give me Mention Everyone. Nothing was changed."
+                f"{role.name} → Allow anyone to @mention) or give me the Mention @everyone, @here, and All "
+                "Roles permission. Nothing was changed."
             )
         await self._change(interaction, "role", role.mention, ping_role_id=role.id)
         await interaction.response.send_message(
@@ -231,6 +239,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         # Also the modal's submission, which no interaction_check guards: check the person again.
         guild_of(interaction)
         require_manage_guild(interaction)
+        text = readable(text, lines=True)
         try:
             validate_template(text)
         except TemplateError as error:
@@ -342,7 +351,29 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
             message = f"Feed checked: {count} new episode{'s' if count != 1 else ''}."
         await interaction.followup.send(message, ephemeral=True)
 
-    @app_commands.command(name="resume", description="Try announcements again after fixing what paused them")
+    @app_commands.command(
+        name="pause", description="Hold announcements here, settings kept, until /config resume"
+    )
+    async def pause(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        guild = guild_of(interaction)
+        settings = await self._guilds.get(guild.id)
+        if settings.announce_channel_id is None:
+            raise UserFacingError("Announcements are off here: there is nothing to pause.")
+        if settings.paused_kind == "moderator":
+            raise UserFacingError("Announcements are already paused: /config resume starts them again.")
+        reason = (
+            f"Paused by {discord.utils.escape_markdown(str(interaction.user))} "
+            f"{discord.utils.format_dt(utc_now(), 'R')}: /config resume starts them again."
+        )
+        await self._guilds.pause(guild.id, reason, kind="moderator", now=utc_now())
+        await self._record(interaction, "announcements", "on", "paused")
+        await interaction.response.send_message(
+            "Announcements are paused; every setting is kept. New episodes wait, and /config resume "
+            "announces them (oldest first).",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="resume", description="Start announcements again, after a pause or a fix")
     async def resume(self, interaction: discord.Interaction[PodcastBot]) -> None:
         guild = guild_of(interaction)
         before = await self._guilds.get(guild.id)
@@ -350,6 +381,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
             raise UserFacingError("Announcements are off here: choose a channel with /config channel set.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._announcer.resume(guild.id)
+        if before.paused_kind == "moderator":
+            await self._record(interaction, "announcements", "paused", "on")
         after = await self._guilds.get(guild.id)
         summary = await self._outbox.summary(guild.id)
         if after.paused_reason:

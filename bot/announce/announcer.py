@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiohttp
 import discord
 
 from bot.announce.alerts import ModeratorAlerts
@@ -167,7 +168,25 @@ class Announcer:
                 result, newest_known=newest_known[0].published if newest_known else None
             )
         await self.deliver_due()
+        if result.updated:
+            await self._correct_cards(result.updated)
         return PollOutcome(True, result, None, queued)
+
+    async def _correct_cards(self, episodes: Sequence[StoredEpisode]) -> None:
+        """The feed corrected episodes already announced (a title, a link, the notes): their posted
+        cards follow. Best effort, within Discord's limits on editing: what Discord refuses (an
+        archived forum post, an announcement rate limit) keeps its old card, and is logged."""
+        corrected = {episode.id: episode for episode in episodes}
+        for announcement in await self._outbox.sent_for(list(corrected)):
+            settings = await self._guilds.get(announcement.guild_id)
+            if settings.left_at is not None:
+                continue
+            try:
+                await self._poster.correct(settings, announcement, corrected[announcement.episode_id])
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+                log.info(
+                    "Could not update announcement %s after a feed correction: %s", announcement.id, error
+                )
 
     async def _queue(self, result: IngestResult, *, newest_known: datetime | None) -> int:
         if result.first_sync or not result.new:

@@ -110,6 +110,35 @@ class AnnouncementPoster:
             thread_id = await self._discussion_thread(message, post.thread_name)
         return Delivered(channel.id, message.id, thread_id, found)
 
+    async def correct(
+        self, settings: GuildSettings, announcement: Announcement, episode: StoredEpisode
+    ) -> None:
+        """Show the episode as the feed has it now on its posted announcement (a forum post's first
+        message lives in the post's thread)."""
+        if announcement.message_id is None:
+            return
+        channel = self._client.get_channel(announcement.channel_id)
+        if channel is None:
+            return  # deleted since, or the bot lost sight of it
+        holder = announcement.thread_id if isinstance(channel, discord.ForumChannel) else channel.id
+        if holder is None:
+            return
+        post = self._cards.episode(
+            settings, episode, await self._podcast.image(), announcement_ref(announcement)
+        )
+        message = self._client.get_partial_messageable(
+            holder, guild_id=settings.guild_id
+        ).get_partial_message(announcement.message_id)
+        async with self._pacer.slot():
+            # An edit notifies nobody; none of its mentions may either.
+            await message.edit(
+                content=post.content,
+                embed=post.embed,
+                view=post.view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        log.info("Announcement %s updated after the feed corrected episode %s", announcement.id, episode.id)
+
     async def _channel(self, channel_id: int) -> discord.TextChannel | discord.Thread | discord.ForumChannel:
         channel = self._client.get_channel(channel_id)
         if channel is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,6 +131,15 @@ class AnnouncementRepository:
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None else _announcement(row)
+
+    async def sent_for(self, episode_ids: Sequence[int]) -> list[Announcement]:
+        """The announcements of these episodes that went out on their own (not in a digest)."""
+        async with self._db.connection.execute(
+            "SELECT * FROM announcements WHERE status = 'sent' AND kind = 'full' "
+            "AND episode_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(list(episode_ids)),),
+        ) as cursor:
+            return [_announcement(row) for row in await cursor.fetchall()]
 
     async def record_attempt(self, ids: Sequence[int], *, now: datetime) -> None:
         """Count an attempt before sending, and mark its outcome unknown until Discord answers: after a

@@ -22,8 +22,8 @@ _SETTABLE = {
     "alerts_channel_id": (int, type(None)),
 }
 # What paused a server: 'permissions' lifts itself once the bot has them again; the others wait for
-# a moderator to change the settings or ask to resume.
-PauseKind = Literal["permissions", "channel", "automod", "tag"]
+# a moderator to change the settings or ask to resume ('moderator': one asked for the pause).
+PauseKind = Literal["permissions", "channel", "automod", "tag", "moderator"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from bot.db.guilds import GuildSettings
 from bot.models import Episode
 from bot.podcast import PODCAST_NAME
 from bot.posts import Post
+from bot.text import has_visible
 from bot.ui.notify import NotifyRoleButton
 
 EMBED_COLOUR = discord.Colour(0x2B6CB0)
@@ -170,8 +171,8 @@ def template_fields(template: str) -> list[str]:
 
 
 def validate_template(template: str) -> None:
-    if not template.strip():
-        raise TemplateError("The template is empty.")
+    if not has_visible(template):
+        raise TemplateError("The template is empty: it has only spaces or invisible characters.")
     if len(template) > TEMPLATE_MAX_LENGTH:
         raise TemplateError(
             f"The template is {len(template)} characters long; the limit is {TEMPLATE_MAX_LENGTH}."
