@@ -42,8 +42,10 @@ class CommandStore:
             "description": command.get("description", ""),
             "description_localizations": command.get("description_localizations"),
             "contexts": command.get("contexts"),
-            # "Defaults to your app's configured contexts" (application-commands.mdx); both fields are
-            # "only for globally-scoped commands": a server's own commands belong to its installation.
+            # "Defaults to your app's configured contexts" (application-commands.mdx, the command object;
+            # the bulk-overwrite table still says [0], the default before discord-api-docs issue #7396
+            # was fixed). Both fields are "only for globally-scoped commands": a server's own commands
+            # belong to its installation.
             "integration_types": command.get("integration_types") or list(self.install_types),
             "nsfw": bool(command.get("nsfw", False)),
         }

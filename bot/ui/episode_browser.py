@@ -99,7 +99,7 @@ def list_line(position: int, episode: StoredEpisode) -> str:
     return f"**{position}.** {title} · {episode_facts(episode)}"
 
 
-def share_refusal(interaction: Interaction) -> str | None:
+def _share_refusal(interaction: Interaction) -> str | None:
     """Why the card cannot be shared publicly where `interaction` happened, or None if it can."""
     if interaction.guild is None:
         return None  # a DM or group DM: whoever is in it sees the answer
@@ -117,7 +117,7 @@ def share_refusal(interaction: Interaction) -> str | None:
     return None
 
 
-def share_label(interaction: Interaction) -> str:
+def _share_label_for(interaction: Interaction) -> str:
     """What the Share button says: a DM is a chat, not a channel."""
     return "Share in channel" if interaction.guild is not None else "Share in this chat"
 
@@ -195,7 +195,7 @@ class EpisodeBrowser(View):
         await self._open(interaction)
 
     async def _open(self, interaction: Interaction) -> None:
-        self._share_label = share_label(interaction)
+        self._share_label = _share_label_for(interaction)
         self._use_token_of(interaction)
         if interaction.response.is_done():
             await interaction.followup.send(**self._message(), ephemeral=True, wait=True)
@@ -404,7 +404,7 @@ class EpisodeBrowser(View):
         account (a DM, a server without the bot) the bot cannot send to the channel itself."""
         episode = self._card
         assert episode is not None
-        refusal = share_refusal(interaction)
+        refusal = _share_refusal(interaction)
         if refusal is not None:
             raise UserFacingError(refusal)
         await interaction.response.send_message(

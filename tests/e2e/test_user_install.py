@@ -98,6 +98,10 @@ async def test_a_listener_shares_an_episode_in_a_dm_with_a_friend(
         await bot.services.announcer.poll()
         suggestions = await discord.autocomplete(fan, chat, "episode search", focused="query", query="rasch")
         assert EPISODE_7 in [choice["name"] for choice in suggestions]
+        listed = await discord.run_command(fan, chat, "episode search", query="deep learning")
+        turned = await discord.click(fan, listed.message, "episodes:next")
+        assert turned.message is not None
+        assert turned.message["embeds"][0]["footer"]["text"].startswith("Page 2 of 3")
         result = await discord.run_command(fan, chat, "episode number", n=59)
         assert result.ephemeral
         assert share_button(result)["label"] == "Share in this chat"
