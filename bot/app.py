@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,11 +31,34 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.announcements",
     "cogs.config",
     "cogs.episodes",
+    "cogs.discussions",
     "cogs.suggestions",
 )
 DELIVERY_INTERVAL = timedelta(seconds=15)
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
+
+T = TypeVar("T")
+
+
+def server_install_only() -> app_commands.AppInstallationType:
+    """The tree's default: a command is for servers that added the bot unless it says otherwise."""
+    return app_commands.AppInstallationType(guild=True, user=False)
+
+
+def in_servers_only() -> app_commands.AppCommandContext:
+    return app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+
+
+def available_anywhere(command: T) -> T:
+    """Offer a top-level command (or a GroupCog) wherever a listener chats: to servers that added the
+    bot and to people who added it to their own account, in servers, the bot's DM and other DMs.
+
+    Discord sets installation types and contexts per top-level command (discord.py ignores them on
+    subcommands), and only global commands can be user-installed. Its answers must then go through the
+    interaction: where only the user installed the app, the bot is not in the server or the DM."""
+    command = app_commands.allowed_installs(guilds=True, users=True)(command)
+    return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(command)
 
 
 def bot_intents() -> discord.Intents:
@@ -105,6 +128,10 @@ class PodcastBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.options.guild_ready_timeout,
+            # Announcements, settings, suggestions and discussions need the bot in the server: every
+            # command is server-only unless it opts in with `available_anywhere`.
+            allowed_installs=server_install_only(),
+            allowed_contexts=in_servers_only(),
         )
         self.settings = settings
         self.services = build_services(resources, settings, self)

@@ -1,4 +1,5 @@
-"""/help, /about and /ping: what the bot does for you, what it is, and whether it is alive."""
+"""/help, /about and /ping: what the bot does for you, what it is, and whether it is alive; /about
+and /ping wherever /episode works."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import PodcastBot
+from bot.app import PodcastBot, available_anywhere
 from bot.db import EpisodeRepository, FeedRepository
 from bot.podcast import Podcast
 from bot.ui.cards import EMBED_COLOUR
@@ -20,6 +21,7 @@ class MetaCog(commands.Cog):
         self._feeds = feeds
         self._podcast = podcast
 
+    @available_anywhere
     @app_commands.command(name="ping", description="Check that the bot is alive and how fast it answers")
     async def ping(self, interaction: discord.Interaction[PodcastBot]) -> None:
         latency = interaction.client.latency
@@ -39,6 +41,7 @@ class MetaCog(commands.Cog):
         embed.set_footer(text="Answers are private unless a command says otherwise.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
+    @available_anywhere
     @app_commands.command(name="about", description="What this bot is, the podcast's links and feed status")
     async def about(self, interaction: discord.Interaction[PodcastBot]) -> None:
         count = await self._episodes.count()

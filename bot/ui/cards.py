@@ -238,7 +238,7 @@ class AnnouncementCards:
 
 
 def discussion_post(member: discord.Member, episode: Episode, podcast_image: str | None) -> Post:
-    """The card that opens a discussion thread a member asked for (/episode discuss)."""
+    """The card that opens a discussion thread a member asked for (/discuss)."""
     return Post(
         content=f"Discussion of this episode, opened by {member.mention}. Join in below!",
         embed=episode_embed(episode, podcast_image=podcast_image),
