@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.suggestions",
 )
 DELIVERY_INTERVAL = timedelta(seconds=15)
+PUBLISH_INTERVAL = timedelta(seconds=60)
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
 
@@ -160,6 +161,13 @@ class PodcastBot(commands.Bot):
             next_run_time=utc_now() + self.options.first_poll_delay,
         )
         self.scheduler.add_job(
+            self._publish_announcements,
+            IntervalTrigger(seconds=PUBLISH_INTERVAL.total_seconds()),
+            id="publish_announcements",
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.add_job(
             self._deliver_announcements,
             IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
             id="deliver_announcements",
@@ -172,6 +180,9 @@ class PodcastBot(commands.Bot):
 
     async def _deliver_announcements(self) -> None:
         await self._scheduled("Announcement delivery", self.services.announcer.deliver_due)
+
+    async def _publish_announcements(self) -> None:
+        await self._scheduled("Publishing", self.services.publisher.start_due)
 
     async def _scheduled(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
         """A job of the scheduler: its failure is logged and the next run comes on schedule."""
@@ -216,4 +227,5 @@ class PodcastBot(commands.Bot):
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.services.publisher.close()
         await super().close()

@@ -159,6 +159,11 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         )
         message = f"New episodes will be announced in {channel.mention}"
         message += f", each post tagged {forum_tag.name}." if forum_tag else "."
+        if isinstance(channel, discord.TextChannel) and channel.is_news() and settings.publish_enabled:
+            message += (
+                " It is an announcement channel: each announcement is published to the servers that "
+                "follow it (turn that off with /config publish)."
+            )
         if announce_latest:
             message += " " + _latest_message(await self._announcer.announce_latest(guild.id))
         await self._announcer.resume(guild.id)  # what waited for a channel goes out now
@@ -352,6 +357,18 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         await interaction.followup.send(message, ephemeral=True)
 
     @app_commands.command(
+        name="publish", description="Publish announcements to the servers following an announcement channel"
+    )
+    async def publish(self, interaction: discord.Interaction[PodcastBot], enabled: bool) -> None:
+        await self._change(interaction, "publishing", "on" if enabled else "off", publish_enabled=enabled)
+        await interaction.response.send_message(
+            "In an announcement channel, each announcement will be published to the servers that follow it."
+            if enabled
+            else "Announcements will not be published to following servers any more.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
         name="pause", description="Hold announcements here, settings kept, until /config resume"
     )
     async def pause(self, interaction: discord.Interaction[PodcastBot]) -> None:
@@ -441,6 +458,13 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         embed.add_field(name="Feed", value="\n".join(feed_lines)[:1024], inline=False)
         embed.add_field(name="Settings", value=_settings_text(settings, guild)[:1024], inline=False)
         announce_lines = [f"Sent: {outbox.sent} · Pending: {outbox.pending} · Failed: {outbox.failed}"]
+        if outbox.published or outbox.to_publish or outbox.publish_failures:
+            announce_lines.append(
+                f"Published to followers: {outbox.published} · Waiting to publish: {outbox.to_publish}"
+            )
+        announce_lines += [
+            f"Not published: {failure.publish_error}" for failure in outbox.publish_failures[:2]
+        ]
         if settings.paused_reason:
             announce_lines.append(f"⏸️ Paused: {settings.paused_reason}")
         announce_lines += [f"Failed: {failure.last_error}" for failure in outbox.recent_failures[:3]]
@@ -516,6 +540,7 @@ def _shown_setting(settings: GuildSettings, setting: str) -> str | None:
         "threads": "on" if settings.threads_enabled else "off",
         "notify button": "on" if settings.notify_button_enabled else "off",
         "alerts channel": f"<#{settings.alerts_channel_id}>" if settings.alerts_channel_id else None,
+        "publishing": "on" if settings.publish_enabled else "off",
     }
     return shown[setting]
 
@@ -540,6 +565,7 @@ def _settings_text(settings: GuildSettings, guild: discord.Guild) -> str:
             f"Threads: {'on' if settings.threads_enabled else 'off'}",
             f"Notify button: {'on' if settings.notify_button_enabled else 'off'}",
             f"Alerts: {alerts}",
+            f"Publishing to followers: {'on' if settings.publish_enabled else 'off'}",
         ]
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from discord_emulator.permissions import Permission
 from discord_emulator.ratelimits import RouteLimit
 from discord_emulator.state import (
     IS_COMPONENTS_V2,
+    IS_CROSSPOST,
     REPLY,
     ChangeSignal,
     Channel,
@@ -348,6 +350,43 @@ class Core:
         if channel is None or not any(user.id == self.state.bot.id for user in channel.recipients):
             return None
         return DIRECT_MESSAGES
+
+    def deliver_crosspost(self, message: Message) -> list[Message]:
+        """Copy a published message into every channel following its channel, as Discord's Channel
+        Follower webhooks do (resources/message.mdx, "Crosspost messages"): flag IS_CROSSPOST and a
+        message_reference to the original. Components are dropped (followers cannot use the source's
+        buttons) and nothing is mentioned (the source server's roles mean nothing there)."""
+        copies = []
+        for follower in self.state.followers.get(message.channel_id, []):
+            target = self.state.channels.get(follower.channel_id)
+            if target is None:
+                continue
+            crosspost = Message(
+                id=self.state.snowflakes.next(),
+                channel_id=target.id,
+                guild_id=target.guild_id,
+                author=follower.webhook,
+                content=message.content,
+                timestamp=self.state.clock.now(),
+                embeds=copy.deepcopy(message.embeds),
+                attachments=copy.deepcopy(message.attachments),
+                flags=IS_CROSSPOST,
+                webhook_id=follower.webhook.id,
+                message_reference={
+                    "type": 0,
+                    "channel_id": str(message.channel_id),
+                    "guild_id": str(message.guild_id),
+                    "message_id": str(message.id),
+                },
+            )
+            self.state.messages[crosspost.id] = crosspost
+            self.state.channel_messages.setdefault(target.id, []).append(crosspost.id)
+            target.last_message_id = crosspost.id
+            if self.state.bot.id in self.state.guild_of(target).members:
+                self.dispatch_message_create(crosspost)
+            copies.append(crosspost)
+        self.changes.notify()
+        return copies
 
     def dispatch_message_create(self, message: Message) -> None:
         intent = self._message_intent(message)

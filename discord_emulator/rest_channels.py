@@ -178,6 +178,7 @@ class ChannelRoutes:
             raise DiscordApiError.already_crossposted()
         message.flags |= CROSSPOSTED
         self.core.dispatch_message_update(message)
+        self.core.deliver_crosspost(message)
         return json_response(self._payload(message))
 
     async def add_reaction(self, request: web.Request) -> web.Response:

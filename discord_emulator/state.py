@@ -23,6 +23,7 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 HAS_THREAD = 1 << 5
 CROSSPOSTED = 1 << 0
+IS_CROSSPOST = 1 << 1
 IS_COMPONENTS_V2 = 1 << 15
 REPLY = 19
 CHAT_INPUT_COMMAND = 20
@@ -486,6 +487,15 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Follower:
+    """A Channel Follower webhook (resources/webhook.mdx, type 2): it posts the source channel's
+    crossposts in ``channel_id``, under the source server's and channel's name."""
+
+    webhook: User
+    channel_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredFile:
     """An uploaded file's bytes, served back at the attachment's URL."""
 
@@ -506,6 +516,9 @@ class DiscordState:
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[int]] = {}
         self.files: dict[int, StoredFile] = {}
+        # Channel Following: an announcement channel's id -> the follower webhooks posting its
+        # crossposts into other channels (resources/channel.mdx, "Follow Announcement Channel").
+        self.followers: dict[int, list[Follower]] = {}
         self.application_id = self.snowflakes.next()
         self.application_name = application_name
         # Users who installed the app to their account (resources/application.mdx, "User Context").

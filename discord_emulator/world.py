@@ -22,6 +22,7 @@ from discord_emulator.state import (
     Channel,
     ChannelType,
     DiscordState,
+    Follower,
     Guild,
     Member,
     Overwrite,
@@ -368,6 +369,23 @@ class WorldEditing:
         else:
             self._gateway.dispatch("CHANNEL_DELETE", channel.payload(), intent=GUILDS)
         self._changes.notify()
+
+    def follow_channel(self, source: Channel, target: Channel) -> User:
+        """``target``'s server follows the announcement channel ``source`` (resources/channel.mdx,
+        "Follow Announcement Channel"): from now on its crossposts appear in ``target``, posted by a
+        Channel Follower webhook named after the source server and channel, which is returned."""
+        if source.type is not ChannelType.ANNOUNCEMENT:
+            raise CommandUsageError(f"#{source.name} is not an announcement channel: it cannot be followed")
+        if target.type not in (ChannelType.TEXT, ChannelType.ANNOUNCEMENT):
+            raise CommandUsageError(f"#{target.name} cannot receive followed messages")
+        webhook = User(
+            self.state.snowflakes.next(),
+            f"{self.state.guild_of(source).name} #{source.name}",
+            bot=True,
+            discriminator="0000",
+        )
+        self.state.followers.setdefault(source.id, []).append(Follower(webhook, target.id))
+        return webhook
 
     def remove_guild(self, guild: Guild) -> None:
         """The bot is removed from ``guild`` (GUILD_DELETE without ``unavailable``)."""

@@ -19,6 +19,7 @@ from bot.announce.alerts import ModeratorAlerts
 from bot.announce.failures import Failure, judge
 from bot.announce.pacing import RequestPacer
 from bot.announce.posting import AnnouncementPoster, AnnouncementRenderer
+from bot.announce.publishing import Publisher
 from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAnnouncement
@@ -98,7 +99,8 @@ class Announcer:
         ingestor: FeedIngestor,
         cards: AnnouncementRenderer,
         alerts: ModeratorAlerts,
-        pacer: RequestPacer | None = None,
+        publisher: Publisher,
+        pacer: RequestPacer,
         concurrency: int = 10,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -111,7 +113,8 @@ class Announcer:
         self._outbox = outbox
         self._ingestor = ingestor
         self._alerts = alerts
-        self._poster = AnnouncementPoster(client, cards, podcast, pacer or RequestPacer())
+        self._publisher = publisher
+        self._poster = AnnouncementPoster(client, cards, podcast, pacer)
         self._concurrency = asyncio.Semaphore(concurrency)
         self._clock = clock
         # Called after each episode announcement is recorded as sent (a failing hook is logged and
@@ -128,9 +131,10 @@ class Announcer:
 
     @clock.setter
     def clock(self, clock: Callable[[], datetime]) -> None:
-        """Tests and the soak move time forward; the alerts keep the same time."""
+        """Tests and the soak move time forward; the alerts and the publisher keep the same time."""
         self._clock = clock
         self._alerts.clock = clock
+        self._publisher.clock = clock
 
     # ---- polling and planning -------------------------------------------------------------
 
@@ -213,7 +217,10 @@ class Announcer:
         if existing is not None:
             await self._outbox.requeue(existing.id)
         else:
-            planned = PlannedAnnouncement(guild_id, settings.announce_channel_id, episode_id, "full")
+            # A moderator's test: their server sees it, the servers following the channel do not.
+            planned = PlannedAnnouncement(
+                guild_id, settings.announce_channel_id, episode_id, "full", publish=False
+            )
             await self._outbox.enqueue([planned], now=self.clock())
         await self.deliver_due()
         announcement = await self._outbox.for_episode(guild_id, episode_id)
@@ -234,6 +241,7 @@ class Announcer:
             for announcement in due:
                 by_guild[announcement.guild_id].append(announcement)
             await asyncio.gather(*(self._deliver_guild(gid, items) for gid, items in by_guild.items()))
+        await self._publisher.start_due()  # in the background: a slow publish holds up nothing
 
     async def _deliver_guild(self, guild_id: int, announcements: list[Announcement]) -> None:
         async with self._concurrency:
@@ -298,6 +306,7 @@ class Announcer:
             thread_id=delivered.thread_id,
             now=self.clock(),
             channel_id=delivered.channel_id,
+            to_publish=delivered.to_publish,
         )
         how = "found already posted" if delivered.found else "announced"
         log.info("Episodes %s %s in server %s", [a.episode_id for a in batch], how, first.guild_id)

@@ -214,16 +214,32 @@ def link_view(episode: Episode) -> discord.ui.View:
 class AnnouncementCards:
     """The posts the Announcer sends: an episode's announcement, and the catch-up digest."""
 
-    def episode(self, settings: GuildSettings, episode: Episode, podcast_image: str | None, ref: str) -> Post:
+    def episode(
+        self,
+        settings: GuildSettings,
+        episode: Episode,
+        podcast_image: str | None,
+        ref: str,
+        *,
+        published: bool = False,
+    ) -> Post:
+        """`published`: it goes to the servers following the channel too, which get no buttons and
+        do not know the ping role: the Listen link goes in the card and the ping in a message of its
+        own."""
         view = link_view(episode)
         if settings.notify_button_enabled and settings.ping_role_id:
             view.add_item(NotifyRoleButton(settings.ping_role_id))
+        embed = episode_embed(episode, podcast_image=podcast_image, ref=ref)
+        url = episode_url(episode)
+        if published and url is not None:
+            embed.add_field(name="Listen", value=f"[🎧 Listen to the episode]({url})", inline=False)
         return Post(
-            content=render_content(settings.template, episode, settings.ping_role_id),
-            embed=episode_embed(episode, podcast_image=podcast_image, ref=ref),
+            content=render_content(settings.template, episode, None if published else settings.ping_role_id),
+            embed=embed,
             view=view,
-            mentions=announcement_mentions(settings.ping_role_id),
+            mentions=announcement_mentions(None if published else settings.ping_role_id),
             thread_name=thread_name(episode),
+            ping_role_id=settings.ping_role_id if published else None,
         )
 
     def digest(self, episodes: Sequence[Episode], ref: str) -> Post:
