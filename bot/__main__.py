@@ -9,6 +9,8 @@ import logging
 import os
 import sqlite3
 import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -23,14 +25,13 @@ from bot.db.backup import BackupError, back_up
 from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
+from bot.feed.parse import MAX_FEED_BYTES
 from bot.logs import configure_logging
 from bot.models import Episode
 from bot.runner import run_bot, sync_commands_once
 from bot.services import Services, open_resources
 
 log = logging.getLogger(__name__)
-
-MAX_FILE_BYTES = 20_000_000
 
 # Set by scripts/bot: the folder the person ran it from (it changes to the repository).
 CALLER_DIRECTORY_VARIABLE = "DSH_BOT_CALLER_DIR"
@@ -68,12 +69,16 @@ def _format_line(episode: Episode) -> str:
 
 
 def _read_feed_file(path: Path) -> tuple[bytes, str]:
+    """The file's bytes, and its URI (the source its feed row is kept under). What is read is capped,
+    not the size the file claims: a device or a pipe (/dev/zero) says 0 and never ends."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CommandError(f"{path} is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        return path.read_bytes(), path.resolve().as_uri()
+        with path.open("rb") as file:
+            body = file.read(MAX_FEED_BYTES + 1)
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from error
+    if len(body) > MAX_FEED_BYTES:
+        raise CommandError(f"{path} is larger than {MAX_FEED_BYTES // 1_000_000} MB, the most a feed may be")
+    return body, path.resolve().as_uri()
 
 
 async def _ingest(services: Services, source: str) -> int:
@@ -172,7 +177,15 @@ def argument_path(text: str) -> Path:
 
 
 def _feed_source(text: str) -> str:
-    return text if text.startswith(("http://", "https://")) else str(argument_path(text))
+    """A URL to fetch, or the path of a file (a file:// URL names one too)."""
+    if text.startswith(("http://", "https://")):
+        return text
+    if text.lower().startswith("file:"):
+        location = urllib.parse.urlsplit(text)
+        if location.netloc not in ("", "localhost"):
+            raise argparse.ArgumentTypeError(f"{text} names a file on another machine; copy it here first")
+        text = urllib.request.url2pathname(location.path)
+    return str(argument_path(text))
 
 
 class _Parser(argparse.ArgumentParser):

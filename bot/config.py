@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from dotenv import find_dotenv, load_dotenv
 
-DEFAULT_FEED_URL = "https://datascienceathome.com/feed/podcast/"
+DEFAULT_FEED_URL = "https://datascienceathome.com/feed.xml"
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_POLL_INTERVAL_SECONDS = 600
 MIN_POLL_INTERVAL_SECONDS = 60

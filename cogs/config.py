@@ -439,10 +439,16 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     async def status(self, interaction: discord.Interaction[PodcastBot]) -> None:
         guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
-        feed = await self._feeds.get(self._podcast.feed_url)
+        feed = await self._podcast.feed()
         outbox = await self._outbox.summary(guild.id)
         embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
-        feed_lines = [f"Episodes: {await self._episodes.count()}"]
+        feed_lines = [f"Episodes: {await self._episodes.count()}", f"URL: {await self._podcast.feed_url()}"]
+        move = await self._podcast.move()
+        if move is not None:
+            feed_lines.append(
+                f"↪️ Moved from {move.url} {_when(move.moved_at)} ({move.moved_because}): "
+                "set FEED_URL to the new address."
+            )
         if feed is None:
             feed_lines.append("Not checked yet.")
         else:

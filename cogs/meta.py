@@ -45,7 +45,7 @@ class MetaCog(commands.Cog):
     @app_commands.command(name="about", description="What this bot is, the podcast's links and feed status")
     async def about(self, interaction: discord.Interaction[PodcastBot]) -> None:
         count = await self._episodes.count()
-        feed = await self._feeds.get(self._podcast.feed_url)
+        feed = await self._podcast.feed()
         if feed is None or feed.last_checked_at is None:
             last_check = "not yet"
         else:
@@ -64,7 +64,9 @@ class MetaCog(commands.Cog):
         embed.add_field(name="Episodes", value=str(count))
         embed.add_field(name="Last feed check", value=last_check)
         embed.add_field(
-            name="Links", value=f"[Website]({podcast.website}) · [RSS feed]({podcast.feed_url})", inline=False
+            name="Links",
+            value=f"[Website]({podcast.website}) · [RSS feed]({await podcast.feed_url()})",
+            inline=False,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

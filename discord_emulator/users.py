@@ -56,12 +56,21 @@ class UserActions:
         (``bot.get_guild`` works); discord.py's own ``on_ready`` may come ``guild_ready_timeout`` later."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        await self._wait_until_connected(timeout)
+        await self._gateway.flush(max(deadline - loop.time(), 0.1))
+
+    async def _wait_until_connected(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until the bot identified and was sent READY. An interaction needs no more: events
+        reach the bot in order on one socket and discord.py parses them in order, so it sees every
+        change sent before the interaction. A flush would ask the bot for a heartbeat, which
+        discord.py sends through its gateway rate limiter (110 sends a minute), and past that its
+        reading stalls: a test of a few hundred commands would see the bot freeze as Discord never
+        makes it."""
         ready = await self._changes.wait_until(
             lambda: self._gateway.ready_sent and self._gateway.connected, timeout
         )
         if not ready:
             raise TimeoutError(f"the bot did not connect to the gateway within {timeout}s")
-        await self._gateway.flush(max(deadline - loop.time(), 0.1))
 
     # ------------------------------------------------------------- interactions
     def _dispatch_interaction(
@@ -170,7 +179,7 @@ class UserActions:
         timeout: float,  # noqa: ASYNC109
         ignore_default_permissions: bool,
     ) -> tuple[Surface, JSON, JSON, dict[str, str]]:
-        await self.wait_until_ready(timeout)
+        await self._wait_until_connected(timeout)
         surface = surface_of(self.state, who, channel)
         if not self._core.commands.synced_scopes:
             await self._changes.wait_until(lambda: bool(self._core.commands.synced_scopes), timeout)

@@ -2,12 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_FEED_URL, ConfigError, Settings
+from bot.config import ConfigError, Settings
 
 
 def test_defaults_apply_when_only_the_token_is_set() -> None:
     settings = Settings.from_env({"DISCORD_TOKEN": "abc"})
-    assert settings.feed_url == DEFAULT_FEED_URL
+    # The feed podcast directories list (episodes are hosted on Podbean), not the old WordPress path.
+    assert settings.feed_url == "https://datascienceathome.com/feed.xml"
     assert settings.database_path == Path("data/bot.sqlite3")
     assert settings.poll_interval_seconds == 600
     assert settings.discord_api_base is None

@@ -9,8 +9,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from bot.__main__ import CALLER_DIRECTORY_VARIABLE, build_parser, main
 from bot.db import Database
 from bot.db.connection import bundled_migrations
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
+from tests.feed.conftest import simple_feed
 
 ROOT = Path(__file__).parents[1]
 SETTINGS_VARIABLES = (
@@ -102,6 +105,31 @@ def test_missing_file_fails_with_one_line_on_stderr(db: str, capsys: pytest.Capt
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1
     assert captured.err.startswith("error: cannot read /nonexistent/feed.xml")
+
+
+def test_a_file_url_names_a_file(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", db, "ingest", FEED_FILE.resolve().as_uri()]) == 0
+    assert "93 episodes in the feed, 93 new" in capsys.readouterr().out
+
+
+def test_a_file_url_on_another_machine_is_an_argument_error(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", db, "ingest", "file://fileserver/feeds/show.xml"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "another machine" in err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs a device that never ends")
+def test_an_endless_file_is_read_only_up_to_the_feed_size_limit(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /dev/zero claims a size of 0: the cap must count what is read, not what the file says.
+    assert main(["--db", db, "ingest", "/dev/zero"]) == 1
+    assert capsys.readouterr().err == "error: /dev/zero is larger than 20 MB, the most a feed may be\n"
 
 
 def test_not_a_feed_fails_with_one_line_on_stderr(
@@ -230,10 +258,14 @@ def test_a_reader_that_stops_reading_ends_the_output_quietly(db: str) -> None:
 def test_running_out_of_memory_while_reading_is_one_line(
     db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def exhausted(self: Path) -> bytes:
-        raise MemoryError
+    opened = Path.open
 
-    monkeypatch.setattr(Path, "read_bytes", exhausted)
+    def exhausted(self: Path, *args: Any, **kwargs: Any) -> IO[Any]:
+        if self == FEED_FILE:
+            raise MemoryError
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", exhausted)
     assert main(["--db", db, "ingest", str(FEED_FILE)]) == 1
     assert capsys.readouterr().err == (
         "error: out of memory while running ingest: free some memory and try again\n"
@@ -409,3 +441,53 @@ def test_backup_target_is_taken_from_the_callers_folder(caller_folder: Path, db:
     main(["--db", db, "ingest", str(FEED_FILE)])
     assert main(["--db", db, "backup", "copy.sqlite3"]) == 0
     assert (caller_folder / "copy.sqlite3").is_file()
+
+
+def test_an_ingest_waits_for_another_process_writing_instead_of_failing(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another process (a backup, another ingest) holds the write lock for longer than a moment:
+    the ingest waits its turn rather than failing with "database is locked"."""
+    assert main(["--db", db, "ingest", str(PREVIOUS_FEED_FILE)]) == 0
+    holder = sqlite3.connect(db, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE feeds SET title = title")
+    released = threading.Timer(7.0, holder.commit)  # longer than SQLite's usual 5 s timeouts
+    released.start()
+    try:
+        assert main(["--db", db, "ingest", str(FEED_FILE)]) == 0
+    finally:
+        released.join()
+        holder.close()
+    assert "2 new" in capsys.readouterr().out
+
+
+def test_large_ingests_in_parallel_all_complete(tmp_path: Path) -> None:
+    db = tmp_path / "shared.sqlite3"
+    feeds = []
+    for copy in range(3):
+        feed = tmp_path / f"feed-{copy}.xml"
+        feed.write_bytes(
+            simple_feed(4000)
+            .replace(b"ep-", f"copy{copy}-ep-".encode())
+            .replace(b"cdn.example.com/", f"cdn.example.com/{copy}/".encode())
+        )
+        feeds.append(feed)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "--db", str(db), "ingest", str(feed)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for feed in feeds
+    ]
+    outcomes = [process.communicate(timeout=300) for process in processes]
+    assert [error for _, error in outcomes] == ["", "", ""]
+    assert all("4000 episodes in the feed, 4000 new" in out for out, _ in outcomes)
+    connection = sqlite3.connect(db)
+    try:
+        assert connection.execute("SELECT count(*) FROM episodes").fetchone()[0] == 12000
+    finally:
+        connection.close()

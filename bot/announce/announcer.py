@@ -142,7 +142,8 @@ class Announcer:
         """One scheduled poll: fetch the feed, queue what is news, deliver what is due."""
         async with self._poll_lock:
             now = self.clock()
-            before = await self._feeds.get_or_create(self._podcast.feed_url)
+            feed_url = await self._podcast.feed_url()
+            before = await self._feeds.get_or_create(feed_url)
             newest_known = await self._episodes.latest()
             # Ticks come every interval, give or take the scheduler's jitter: a tick a little
             # before the back-off ends polls rather than waiting a whole interval more.
@@ -153,10 +154,19 @@ class Announcer:
             )
             if backing_off and not force:
                 return PollOutcome(False, None, None, 0)
+            queued = 0
+
+            async def queue_news(result: IngestResult) -> None:
+                # Before the ingest completes: a crash after storing re-reports these episodes.
+                nonlocal queued
+                queued = await self._queue(
+                    result, newest_known=newest_known[0].published if newest_known else None
+                )
+
             try:
-                result = await self._ingestor.ingest_url(self._podcast.feed_url)
+                result = await self._ingestor.ingest_url(feed_url, before_completing=queue_news)
             except IngestError as error:
-                failed = await self._feeds.get_or_create(self._podcast.feed_url)
+                failed = await self._feeds.get_or_create(feed_url)
                 delay = min(self._poll_interval * 2 ** (failed.consecutive_failures - 1), FEED_BACKOFF_CAP)
                 await self._feeds.schedule_next_attempt(failed.id, now + max(delay, self._poll_interval))
                 if failed.failing_since is not None and now - failed.failing_since >= FEED_ALERT_AFTER:
@@ -168,9 +178,6 @@ class Announcer:
             await self._feeds.schedule_next_attempt(before.id, now + self._poll_interval)
             if before.consecutive_failures:
                 await self._alerts.ended_everywhere("feed", "The podcast feed works again.")
-            queued = await self._queue(
-                result, newest_known=newest_known[0].published if newest_known else None
-            )
         await self.deliver_due()
         if result.updated:
             await self._correct_cards(result.updated)

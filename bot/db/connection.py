@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
 _WAL_ATTEMPTS = 20  # about ten seconds
+# How long a statement waits for another process's write (SQLite retries meanwhile). Writers take
+# turns in short transactions, but SQLite does not queue them: with several ingests writing batch
+# after batch, one can miss its turn for longer than a batch takes. Waiting is better than failing
+# ("database is locked") with the work lost; the wait ends when the others finish.
+_BUSY_TIMEOUT_MS = 60_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -157,7 +162,7 @@ class Database:
         try:
             connection.row_factory = aiosqlite.Row
             # First: every later statement may wait for another process that holds the lock.
-            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             database = cls(connection, path)
             await database._refuse_foreign()
             await _use_wal(connection)
@@ -184,7 +189,7 @@ class Database:
             raise database_problem(path, error) from error
         try:
             connection.row_factory = aiosqlite.Row
-            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             database = cls(connection, path)
             current, newest = await database.schema_version(), bundled_migrations()[-1].version
             database._refuse_newer(current, newest)
