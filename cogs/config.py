@@ -559,10 +559,18 @@ def _settings_text(settings: GuildSettings, guild: discord.Guild) -> str:
     template = "default" if settings.template is None else f"custom: `{settings.template[:200]}`"
     alerts = f"<#{settings.alerts_channel_id}>" if settings.alerts_channel_id else "off"
     lines = [f"Channel: {channel}"]
-    forum = guild.get_channel(settings.announce_channel_id or 0)
-    if settings.forum_tag_id and isinstance(forum, discord.ForumChannel):
-        tag = forum.get_tag(settings.forum_tag_id)
+    announce_channel = guild.get_channel(settings.announce_channel_id or 0)
+    if settings.forum_tag_id and isinstance(announce_channel, discord.ForumChannel):
+        tag = announce_channel.get_tag(settings.forum_tag_id)
         lines.append(f"Forum tag: {tag.name if tag else 'deleted: choose another with /config channel set'}")
+    publishing = "on" if settings.publish_enabled else "off"
+    if (
+        settings.publish_enabled
+        and announce_channel is not None
+        and not (isinstance(announce_channel, discord.TextChannel) and announce_channel.is_news())
+    ):
+        # Only an announcement channel can be followed; say so rather than promise what cannot happen.
+        publishing += " (only an announcement channel can be followed; this one is not)"
     return "\n".join(
         [
             *lines,
@@ -571,7 +579,7 @@ def _settings_text(settings: GuildSettings, guild: discord.Guild) -> str:
             f"Threads: {'on' if settings.threads_enabled else 'off'}",
             f"Notify button: {'on' if settings.notify_button_enabled else 'off'}",
             f"Alerts: {alerts}",
-            f"Publishing to followers: {'on' if settings.publish_enabled else 'off'}",
+            f"Publishing to followers: {publishing}",
         ]
     )
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -181,3 +182,23 @@ async def test_a_catch_up_digest_is_published(
 
 async def later_by_minutes(discord: DiscordEmulator, bot: PodcastBot, minutes: int) -> None:
     await later(discord, bot, timedelta(minutes=minutes))
+
+
+async def test_status_says_when_the_channel_cannot_be_followed(
+    discord: DiscordEmulator, server: Server, news: Channel, start_bot: StartBot
+) -> None:
+    general = server.guild.general
+    async with start_bot():
+        await discord.run_command(server.moderator, general, "config channel set", channel=general)
+        in_text_channel = await discord.run_command(server.moderator, general, "config status")
+        await discord.run_command(server.moderator, general, "config channel set", channel=news)
+        in_news_channel = await discord.run_command(server.moderator, general, "config status")
+    assert _publishing_line(in_text_channel.embed) == (
+        "Publishing to followers: on (only an announcement channel can be followed; this one is not)"
+    )
+    assert _publishing_line(in_news_channel.embed) == "Publishing to followers: on"
+
+
+def _publishing_line(status: dict[str, Any]) -> str:
+    settings = next(field["value"] for field in status["fields"] if field["name"] == "Settings")
+    return next(line for line in settings.splitlines() if line.startswith("Publishing"))
