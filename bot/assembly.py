@@ -31,6 +31,7 @@ from bot.podcast import Podcast
 from bot.search import EpisodeSearch
 from bot.services import Resources, Services
 from bot.ui.cards import AnnouncementCards
+from bot.ui.chapters import chapter_messages
 
 
 def build_services(resources: Resources, settings: Settings, client: discord.Client) -> Services:
@@ -52,7 +53,7 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
     document_fetcher = DocumentFetcher(
         documents, FeedFetcher(resources.http, max_bytes=MAX_DOCUMENT_BYTES, what="document")
     )
-    chapter_poster = ChapterPoster(client, documents)
+    chapter_poster = ChapterPoster(client, documents, chapter_messages)
     document_fetcher.on_chapters_stored.append(chapter_poster.post_missing)
     announcer = Announcer(
         client,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import aiohttp
@@ -16,18 +16,27 @@ import discord
 from bot.clock import utc_now
 from bot.db.announcements import Announcement
 from bot.db.documents import DocumentRepository, ThreadWithoutChapters
+from bot.documents.formats import Chapter
 from bot.models import StoredEpisode
-from bot.ui.chapters import chapter_messages
 
 log = logging.getLogger(__name__)
+
+# The messages that show chapters (bot.ui.chapters renders them; injected, as the services do not
+# import the Discord views).
+ChapterRenderer = Callable[[Sequence[Chapter]], list[str]]
 
 
 class ChapterPoster:
     def __init__(
-        self, client: discord.Client, documents: DocumentRepository, clock: Callable[[], datetime] = utc_now
+        self,
+        client: discord.Client,
+        documents: DocumentRepository,
+        render: ChapterRenderer,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._client = client
         self._documents = documents
+        self._render = render
         self._clock = clock
         self._lock = asyncio.Lock()
 
@@ -54,7 +63,7 @@ class ChapterPoster:
             )
             if not isinstance(thread, discord.Thread):
                 return 0
-            for content in chapter_messages(chapters):
+            for content in self._render(chapters):
                 await thread.send(content, allowed_mentions=discord.AllowedMentions.none())
         except (discord.NotFound, discord.Forbidden) as error:
             # A deleted thread, or one the bot may not post in: it stays marked, never retried.
