@@ -36,6 +36,7 @@ EXTENSIONS: tuple[str, ...] = (
 )
 DELIVERY_INTERVAL = timedelta(seconds=15)
 PUBLISH_INTERVAL = timedelta(seconds=60)
+DOCUMENTS_INTERVAL = timedelta(minutes=5)
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
 
@@ -175,8 +176,22 @@ class PodcastBot(commands.Bot):
             max_instances=1,
         )
 
+        self.scheduler.add_job(
+            self._fetch_documents,
+            IntervalTrigger(seconds=DOCUMENTS_INTERVAL.total_seconds()),
+            id="fetch_documents",
+            coalesce=True,
+            max_instances=1,
+        )
+
     async def _poll_feed(self) -> None:
         await self._scheduled("The feed poll", self.services.announcer.poll)
+        # Transcripts and chapters of what the poll stored are fetched now, in their own job: the
+        # announcements never wait for them.
+        self.scheduler.modify_job("fetch_documents", next_run_time=utc_now())
+
+    async def _fetch_documents(self) -> None:
+        await self._scheduled("Fetching transcripts and chapters", self.services.document_fetcher.refresh)
 
     async def _deliver_announcements(self) -> None:
         await self._scheduled("Announcement delivery", self.services.announcer.deliver_due)

@@ -19,8 +19,12 @@ from bot.community.suggestions import SuggestionService
 from bot.db import BotStateRepository, Database, EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigHistoryRepository
+from bot.db.documents import DocumentRepository
 from bot.db.guilds import GuildSettingsRepository
 from bot.db.incidents import IncidentRepository
+from bot.documents.chapters import ChapterPoster
+from bot.documents.fetching import DocumentFetcher
+from bot.documents.moments import MomentSearch
 from bot.feed.ingest import FeedIngestor
 from bot.feed.isolation import shutdown_parser_workers
 from bot.podcast import Podcast
@@ -67,6 +71,10 @@ class Services:
     publisher: Publisher
     discussions: Discussions
     suggestions: SuggestionService
+    documents: DocumentRepository
+    document_fetcher: DocumentFetcher
+    chapter_poster: ChapterPoster
+    moments: MomentSearch
 
 
 @runtime_checkable

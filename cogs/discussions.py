@@ -10,6 +10,7 @@ from discord.ext import commands
 from bot.app import PodcastBot
 from bot.community.discussions import Discussions
 from bot.db import EpisodeRepository
+from bot.documents.chapters import ChapterPoster
 from bot.podcast import Podcast
 from bot.ui.cards import discussion_post, truncate_words
 from cogs.episodes import numbered_episodes
@@ -18,10 +19,13 @@ Interaction = discord.Interaction[PodcastBot]
 
 
 class DiscussionCog(commands.Cog):
-    def __init__(self, episodes: EpisodeRepository, discussions: Discussions, podcast: Podcast) -> None:
+    def __init__(
+        self, episodes: EpisodeRepository, discussions: Discussions, podcast: Podcast, chapters: ChapterPoster
+    ) -> None:
         self._episodes = episodes
         self._discussions = discussions
         self._podcast = podcast
+        self._chapters = chapters
 
     @app_commands.command(
         name="discuss", description="Open (or find) this server's discussion thread of an episode"
@@ -45,8 +49,12 @@ class DiscussionCog(commands.Cog):
         else:
             message = f"The discussion of {title} is here: <#{link.thread_id}>"
         await interaction.followup.send(message, ephemeral=True)
+        if link.created:
+            await self._chapters.post_missing()
 
 
 async def setup(bot: PodcastBot) -> None:
     services = bot.services
-    await bot.add_cog(DiscussionCog(services.episodes, services.discussions, services.podcast))
+    await bot.add_cog(
+        DiscussionCog(services.episodes, services.discussions, services.podcast, services.chapter_poster)
+    )

@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from bot.app import PodcastBot, available_anywhere
 from bot.db import EpisodeRepository
+from bot.documents.moments import MomentSearch
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.podcast import Podcast
@@ -29,10 +30,12 @@ from bot.ui.episode_browser import (
     YearEpisodes,
     episode_facts,
 )
+from bot.ui.moments import moments_embed
 
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 30
+MOMENTS_LIMIT = 5
 RANDOM_POOL = 50  # topic matches a random pick is drawn from
 AUTOCOMPLETE_LIMIT = 25  # Discord's cap on suggestions
 CHOICE_NAME_LIMIT = 100
@@ -92,6 +95,7 @@ class EpisodeCog(
         search: EpisodeSearch,
         episodes: EpisodeRepository,
         podcast: Podcast,
+        moments: MomentSearch,
         *,
         view_timeout: float = DEFAULT_TIMEOUT,
         token_lifetime: float = TOKEN_LIFETIME,
@@ -99,6 +103,7 @@ class EpisodeCog(
         self._search = search
         self._episodes = episodes
         self._podcast = podcast
+        self._moments = moments
         self.view_timeout = view_timeout  # how long buttons answer; tests shorten it
         self.token_lifetime = token_lifetime  # how long an interaction's token is safe to use; tests too
         super().__init__()
@@ -157,6 +162,26 @@ class EpisodeCog(
             )
             for hit in hits[:AUTOCOMPLETE_LIMIT]
         ]
+
+    # ---- moments ----------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="moments", description="Find the moment in an episode where they talk about something"
+    )
+    @app_commands.describe(query="What was said: a few words, a name, a topic")
+    async def moments(self, interaction: Interaction, query: app_commands.Range[str, 1, 200]) -> None:
+        await _defer(interaction)
+        found = await self._moments.search(query, limit=MOMENTS_LIMIT)
+        if not found:
+            if not await self._moments.has_transcripts():
+                raise UserFacingError(
+                    "No episode has a transcript yet, so there are no moments to search. "
+                    "Try /episode search to find episodes."
+                )
+            raise UserFacingError(
+                f"No transcript mentions {_quoted(query)}. Try other words, or /episode search."
+            )
+        await interaction.followup.send(embed=moments_embed(query, found), ephemeral=True)
 
     # ---- random, latest, number -----------------------------------------------------------------
 
@@ -280,4 +305,4 @@ class EpisodeCog(
 
 async def setup(bot: PodcastBot) -> None:
     services = bot.services
-    await bot.add_cog(EpisodeCog(services.search, services.episodes, services.podcast))
+    await bot.add_cog(EpisodeCog(services.search, services.episodes, services.podcast, services.moments))

@@ -21,6 +21,11 @@ def test_demo_plays_the_scene_and_prints_what_discord_users_see(
     assert "@New Episodes New episode of Data Science at Home: **The dark side of AI: recommend" in out
     assert "🧵 discussion thread: The dark side of AI: recommend and manipulate (Ep. 90)" in out
     assert "Episode 7: 30 min with data scientist Sebastian Raschka" in out
+    assert "[Listen] [Transcript]" in out
+    assert "**Chapters**\n    `00:00:00` Russian accounts in the Black Lives Matter debate" in out
+    assert "/episode moments query:filter bubble" in out
+    assert "Moments for “filter bubble”" in out
+    assert "[▶ Listen from 00:06:18](https://mcdn.podbean.com/" in out
     assert "/episode random" in out
     assert "I opened a discussion thread for **Episode 7" in out
     assert "DM ada–linus  ada ▸ /episode latest" in out

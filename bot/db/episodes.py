@@ -12,6 +12,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.db.connection import Database
+from bot.db.podcast_tags import tags_from_json, tags_to_json
 from bot.db.timestamps import from_db, to_db, to_db_or_none
 from bot.episode_facts import guests_column
 from bot.models import Episode, StoredEpisode
@@ -46,6 +47,7 @@ def stored_episode(row: aiosqlite.Row) -> StoredEpisode:
         description=row["description"],
         image=row["image"],
         rebroadcast=bool(row["rebroadcast"]),
+        tags=tags_from_json(row["podcast_tags"]),
         id=row["id"],
         first_seen=_instant(row["first_seen_at"]),
     )
@@ -66,7 +68,11 @@ def _values(episode: Episode) -> tuple[object, ...]:
         episode.description,
         episode.image,
         int(episode.rebroadcast),
-        guests_column(episode.title),
+        # Guests the feed names (podcast:person) are better than guests read from the title.
+        ", ".join(episode.tags.guests) if episode.tags.guests else guests_column(episode.title),
+        tags_to_json(episode.tags),
+        link.url if (link := episode.tags.searchable_transcript) else None,
+        episode.tags.chapters_url,
     )
 
 
@@ -247,12 +253,14 @@ WRITE_CHUNK = 500
 # OR IGNORE: another process (python -m bot ingest beside the bot) may have stored it meanwhile.
 _INSERT = """
     INSERT OR IGNORE INTO episodes (title, number, published_at, duration_seconds, audio_url, link,
-        description, image, rebroadcast, guests, guid, first_seen_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        description, image, rebroadcast, guests, podcast_tags, transcript_url, chapters_url, guid,
+        first_seen_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE = """
     UPDATE episodes SET title = ?, number = ?, published_at = ?, duration_seconds = ?, audio_url = ?,
-        link = ?, description = ?, image = ?, rebroadcast = ?, guests = ?, guid = ?, updated_at = ?
+        link = ?, description = ?, image = ?, rebroadcast = ?, guests = ?, podcast_tags = ?,
+        transcript_url = ?, chapters_url = ?, guid = ?, updated_at = ?
     WHERE id = ?
 """
 

@@ -1,5 +1,6 @@
 """A podcast feed host on 127.0.0.1 for tests and the demo: serves a document tests can change,
-with ETag / Last-Modified validators and 304s like a real web server, and injectable failures."""
+with ETag / Last-Modified validators and 304s like a real web server, and injectable failures; and
+beside it the files a feed links to (transcripts, chapters)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class FeedServerStats:
     full_responses: int = 0
     conditional_requests: int = 0
     redirects: int = 0
+    file_requests: dict[str, int] = field(default_factory=dict)  # per path of a hosted file
     user_agents: list[str] = field(default_factory=list)
 
 
@@ -34,6 +36,7 @@ class FeedServer:
         self._moved: tuple[int, str] | None = None
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self._files: dict[str, tuple[bytes, str]] = {}
         self.publish(body)
 
     def publish(self, body: bytes) -> None:
@@ -41,6 +44,14 @@ class FeedServer:
         self._body = body
         self._etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         self._last_modified = format_datetime(datetime.now(UTC), usegmt=True)
+
+    def host(self, path: str, body: bytes, *, content_type: str = "text/plain") -> str:
+        """Serve `body` at `path` (replacing what was there) beside the feed; returns its URL."""
+        self._files[path] = (body, content_type)
+        return self.url_of(path)
+
+    def url_of(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._port}{path}"
 
     def fail_next(self, status: int, count: int = 1) -> None:
         """Answer the next `count` requests with `status` and an error page."""
@@ -57,11 +68,12 @@ class FeedServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}{FEED_PATH}"
+        return self.url_of(FEED_PATH)
 
     async def __aenter__(self) -> FeedServer:
         app = web.Application()
         app.router.add_get(FEED_PATH, self._serve)
+        app.router.add_get("/{path:.+}", self._serve_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -74,6 +86,14 @@ class FeedServer:
     ) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _serve_file(self, request: web.Request) -> web.Response:
+        path = request.path
+        self.stats.file_requests[path] = self.stats.file_requests.get(path, 0) + 1
+        if path not in self._files:
+            return web.Response(status=404, text="Not found")
+        body, content_type = self._files[path]
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def _serve(self, request: web.Request) -> web.Response:
         self.stats.requests += 1

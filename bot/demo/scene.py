@@ -1,6 +1,7 @@
 """`python -m bot demo`: the real bot against the Discord emulator and a local feed, no token, no
-internet. Plays a short scene (set-up, two new episodes, searches, a discussion, an episode shared in
-a DM, a suggestion and a vote) and prints what the people on the server would see."""
+internet. Plays a short scene (set-up, two new episodes, the chapters of one in its thread, searches
+of episodes and of a transcript's moments, a discussion, an episode shared in a DM, a suggestion and a
+vote) and prints what the people on the server would see."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 from bot.demo.feed_server import FeedServer
 from bot.demo.harness import emulator_settings, running_bot
+from bot.demo.podcasting20 import with_episode_90_documents
 from discord_emulator import Channel, DiscordEmulator, InteractionResult, Permission
 from discord_emulator.state import DiscordState
 
@@ -145,15 +147,20 @@ async def run_demo(out: Print = print) -> None:
                 await run(moderator, "suggestions channel set", channel=suggestions_channel)
 
                 transcript.scene("The podcast publishes two episodes; the bot polls the feed")
-                feed.publish(FEED_FILE.read_bytes())
+                # The newest links a transcript and chapters (Podcasting 2.0), which the feed host serves.
+                feed.publish(with_episode_90_documents(FEED_FILE.read_bytes(), feed))
                 await bot.services.announcer.poll()
                 for message in discord.messages(episodes_channel):
                     transcript.message(message, channel=episodes_channel)
+                await bot.services.document_fetcher.refresh()  # in the background, after the announcement
                 for thread in discord.threads(episodes_channel):
                     out(f"    🧵 discussion thread: {thread.name}")
+                    for message in discord.messages(thread):
+                        transcript.message(message)
 
                 transcript.scene("A listener looks for episodes")
                 await run(listener, "episode search", query="raschka")
+                await run(listener, "episode moments", query="filter bubble")
                 await run(listener, "episode random")
                 await run(listener, "discuss", n=7)
                 await run(listener, "about")

@@ -61,8 +61,11 @@ class FeedFetcher:
         total_timeout: float = 30.0,
         max_redirects: int = 5,
         user_agent: str = USER_AGENT,
+        what: str = "feed",
     ) -> None:
+        """`what` names the documents fetched (a feed, a transcript) in error messages."""
         self._session = session
+        self._what = what
         self._max_bytes = max_bytes
         self._connect_timeout = connect_timeout
         self._total_timeout = total_timeout
@@ -105,7 +108,7 @@ class FeedFetcher:
         except aiohttp.InvalidURL as exc:
             raise FeedFetchError(f"invalid URL: {exc.url}") from exc
         except aiohttp.ClientPayloadError as exc:
-            raise FeedFetchError("connection broken while reading the feed") from exc
+            raise FeedFetchError(f"connection broken while reading the {self._what}") from exc
         except aiohttp.ServerDisconnectedError as exc:
             raise FeedFetchError("server closed the connection") from exc
         except aiohttp.ClientError as exc:
@@ -152,7 +155,7 @@ class FeedFetcher:
             )
 
     def _too_large(self) -> str:
-        return f"feed larger than {self._max_bytes / 1_000_000:g} MB"
+        return f"{self._what} larger than {self._max_bytes / 1_000_000:g} MB"
 
 
 def _checked_url(url: str) -> URL:

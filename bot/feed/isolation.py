@@ -10,13 +10,19 @@ import resource
 import signal
 import threading
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import TypeVar, cast
 
 from bot.feed.parse import MAX_FEED_BYTES, FeedParseError, parse_feed
 from bot.models import ParsedFeed
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# A module-level function (the worker receives it by name): bytes and a base URL in, a value out.
+DocumentParser = Callable[[bytes, str], T]
 
 # A fresh interpreter: forking a process that runs an event loop and threads is unsafe.
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -71,17 +77,45 @@ class ParserWorker:
             raise ValueError("timeout and memory_limit_bytes must be positive")
         if len(body) > MAX_FEED_BYTES:  # refused here too, so it never crosses the pipe
             raise FeedParseError(f"feed larger than {MAX_FEED_BYTES / 1_000_000:g} MB")
-        return await asyncio.to_thread(self._run_job, body, base_url, timeout, memory_limit_bytes)
+        parsed = await self.run(
+            parse_feed, body, base_url, timeout=timeout, memory_limit_bytes=memory_limit_bytes
+        )
+        if not isinstance(parsed, ParsedFeed):
+            raise FeedParseError("parser crashed")
+        return parsed
+
+    async def run(
+        self,
+        parse: DocumentParser[T],
+        body: bytes,
+        base_url: str = "",
+        *,
+        timeout: float,  # noqa: ASYNC109 - enforced by killing the worker
+        memory_limit_bytes: int = 1 << 30,
+    ) -> T:
+        """`parse(body, base_url)` in the worker, under the same limits as a feed; `parse` must be a
+        module-level function (it is sent to the worker by name) that raises FeedParseError."""
+        if memory_limit_bytes <= 0 or timeout <= 0:
+            raise ValueError("timeout and memory_limit_bytes must be positive")
+        result = await asyncio.to_thread(self._run_job, parse, body, base_url, timeout, memory_limit_bytes)
+        return cast("T", result)
 
     async def aclose(self) -> None:
         """Stop the worker (a running job fails with FeedParseError). The next parse starts a new one."""
         await asyncio.to_thread(self._stop)
 
-    def _run_job(self, body: bytes, base_url: str, timeout: float, memory_limit_bytes: int) -> ParsedFeed:
+    def _run_job(
+        self,
+        parse: DocumentParser[object],
+        body: bytes,
+        base_url: str,
+        timeout: float,
+        memory_limit_bytes: int,
+    ) -> object:
         with self._job_lock:
             connection = self._ensure_started()
             try:
-                connection.send((body, base_url, memory_limit_bytes))
+                connection.send((parse, body, base_url, memory_limit_bytes))
                 if not connection.poll(timeout):
                     log.warning("Feed parser worker %s still busy after %g s: killing it", self.pid, timeout)
                     self._discard(graceful=False)
@@ -96,7 +130,7 @@ class ParserWorker:
                 raise FeedParseError(
                     f"parsing needed more than {memory_limit_bytes // (1 << 20)} MB of memory"
                 )
-        if kind == _OK and isinstance(payload, ParsedFeed):
+        if kind == _OK:
             return payload
         if kind == _INVALID:
             raise FeedParseError(str(payload))
@@ -157,7 +191,7 @@ class ParserWorker:
 
 
 def _serve(connection: Connection) -> None:
-    """The worker's loop: receive (body, base_url, memory limit), reply with (kind, payload)."""
+    """The worker's loop: receive (parser, body, base_url, memory limit), reply with (kind, payload)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     connection.send((_READY, None))
@@ -168,12 +202,12 @@ def _serve(connection: Connection) -> None:
             return
         if job is None:
             return
-        body, base_url, memory_limit = job
+        parse, body, base_url, memory_limit = job
         del job
         try:
             limit = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-            reply: tuple[str, object] = (_OK, parse_feed(body, base_url))
+            reply: tuple[str, object] = (_OK, parse(body, base_url))
         except FeedParseError as exc:
             reply = (_INVALID, str(exc))
         except MemoryError:
@@ -203,6 +237,12 @@ async def parse_feed_isolated(
 ) -> ParsedFeed:
     """parse_feed() in the shared worker process, with a time and a memory limit."""
     return await _default_worker.parse(body, base_url, timeout=timeout, memory_limit_bytes=memory_limit_bytes)
+
+
+async def parse_document_isolated(parse: DocumentParser[T], body: bytes, base_url: str = "") -> T:
+    """A document other than a feed (a transcript, chapters) parsed in the shared worker process,
+    with the time limit of a feed of its size."""
+    return await _default_worker.run(parse, body, base_url, timeout=parse_time_limit(len(body)))
 
 
 async def shutdown_parser_workers() -> None:

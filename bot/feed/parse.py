@@ -17,7 +17,8 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from bot.episode_facts import episode_number, is_rebroadcast
-from bot.models import Episode, ParsedFeed
+from bot.feed.podcast_tags import ItemTags, items_podcast_tags
+from bot.models import NO_TAGS, Episode, ParsedFeed
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,14 @@ def parse_feed(body: bytes, base_url: str = "", *, max_bytes: int = MAX_FEED_BYT
     if not entries and not title:
         raise FeedParseError("no feed title and no items")
     is_atom = str(_get(result, "version")).startswith("atom")
+    podcast_tags = None if is_atom else items_podcast_tags(document, base_url)
+    if podcast_tags is not None and len(podcast_tags) != len(entries):
+        podcast_tags = None  # items feedparser saw that expat did not: no way to pair them up
     episodes = tuple(
-        episode for entry in entries if (episode := _episode(entry, base_url, is_atom)) is not None
+        episode
+        for index, entry in enumerate(entries)
+        if (episode := _episode(entry, base_url, is_atom, podcast_tags[index] if podcast_tags else None))
+        is not None
     )
     return ParsedFeed(
         title=title,
@@ -197,7 +204,9 @@ def _last_item_unterminated(document: bytes) -> bool:
 # --- Items ---------------------------------------------------------------------------------------
 
 
-def _episode(entry: dict[str, Any], base_url: str, is_atom: bool) -> Episode | None:
+def _episode(
+    entry: dict[str, Any], base_url: str, is_atom: bool, item_tags: ItemTags | None
+) -> Episode | None:
     raw_audio = _audio_href(entry)
     raw_link = _atom_link(entry) if is_atom else _string(_get(entry, "link"))
     guid = _string(_get(entry, "id")) or raw_link or raw_audio
@@ -209,7 +218,9 @@ def _episode(entry: dict[str, Any], base_url: str, is_atom: bool) -> Episode | N
     return Episode(
         guid=guid,
         title=title,
-        number=episode_number(_string(_get(entry, "itunes_episode")), title),
+        number=episode_number(
+            _string(_get(entry, "itunes_episode")) or (item_tags.episode if item_tags else None), title
+        ),
         published=_published(entry),
         duration_seconds=parse_duration(_string(_get(entry, "itunes_duration"))),
         audio_url=_resolved(base_url, raw_audio),
@@ -217,6 +228,7 @@ def _episode(entry: dict[str, Any], base_url: str, is_atom: bool) -> Episode | N
         description=_description(entry),
         image=_resolved(base_url, _href(_get(entry, "image"))),
         rebroadcast=is_rebroadcast(title),
+        tags=item_tags.tags if item_tags else NO_TAGS,
     )
 
 

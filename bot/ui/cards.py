@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import discord
 
 from bot.db.guilds import GuildSettings
-from bot.models import Episode
+from bot.documents.moments import moment_link
+from bot.models import Episode, Soundbite
 from bot.podcast import PODCAST_NAME
 from bot.posts import Post
 from bot.text import has_visible
@@ -21,6 +22,7 @@ EMBED_COLOUR = discord.Colour(0x2B6CB0)
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELD_VALUE_LIMIT = 1024
 CONTENT_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
 BUTTON_URL_LIMIT = 512
@@ -64,6 +66,13 @@ def format_duration(seconds: int | None) -> str:
     return f"{minutes} min"
 
 
+def timestamp(seconds: float) -> str:
+    """ "HH:MM:SS": a position in an episode, as players and show notes write it."""
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours:02d}:{minute:02d}:{second:02d}"
+
+
 def excerpt(description: str, limit: int = EXCERPT_LENGTH) -> str:
     """The opening of the show notes, paragraphs kept, cut on a word boundary."""
     return truncate_words(description.strip(), limit)
@@ -89,14 +98,20 @@ def episode_embed(
         colour=EMBED_COLOUR,
         timestamp=episode.published,
     )
-    if episode.number is not None:
-        embed.add_field(name="Episode", value=f"#{episode.number}")
+    numbering = _numbering(episode)
+    if numbering:
+        embed.add_field(name="Episode", value=numbering)
+    if episode.tags.guests:
+        guests = ", ".join(discord.utils.escape_markdown(guest) for guest in episode.tags.guests)
+        embed.add_field(name="Guests", value=truncate_words(guests, EMBED_FIELD_VALUE_LIMIT))
     if episode.duration_seconds:
         embed.add_field(name="Duration", value=format_duration(episode.duration_seconds))
     if episode.published is not None:
         embed.add_field(name="Published", value=discord.utils.format_dt(episode.published, "D"))
     if episode.rebroadcast:
         embed.add_field(name="Rebroadcast", value="This is a repeat of an earlier episode.")
+    if episode.tags.soundbites:
+        embed.add_field(name="Highlight", value=_highlight(episode, episode.tags.soundbites[0]))
     image = episode.image or podcast_image
     if image and image.startswith(("https://", "http://")):
         embed.set_thumbnail(url=image)
@@ -104,16 +119,44 @@ def episode_embed(
     return embed
 
 
+def _numbering(episode: Episode) -> str:
+    """ "#5", or with a podcast:season "Season 2 · Episode 5" (the season's name in brackets)."""
+    season = episode.tags.season
+    if season is None:
+        return "" if episode.number is None else f"#{episode.number}"
+    name = episode.tags.season_name
+    text = f"Season {season}" + (f" ({discord.utils.escape_markdown(name)})" if name else "")
+    return text if episode.number is None else f"{text} · Episode {episode.number}"
+
+
+def _highlight(episode: Episode, soundbite: Soundbite) -> str:
+    """The podcaster's pick (podcast:soundbite): where it starts, linked where the host allows."""
+    start = timestamp(soundbite.start_seconds)
+    link = moment_link(episode.audio_url, soundbite.start_seconds)
+    where = f"[Listen from {start}]({link})" if link else f"Listen from {start}"
+    title = discord.utils.escape_markdown(truncate_words(soundbite.title, 200))
+    return f"{where}: {title}" if title else where
+
+
 def footer_text(ref: str | None) -> str:
     return PODCAST_NAME if ref is None else f"{PODCAST_NAME} · ref {ref}"
 
 
-def listen_button(episode: Episode) -> discord.ui.Button[discord.ui.View] | None:
-    """A link button to the episode; link buttons need no handler and never expire."""
+def link_buttons(episode: Episode) -> list[discord.ui.Button[discord.ui.View]]:
+    """Link buttons to the episode and to its transcript (podcast:transcript, the one written for
+    people first); link buttons need no handler and never expire."""
+    buttons: list[discord.ui.Button[discord.ui.View]] = []
     url = episode_url(episode)
-    if url is None:
-        return None
-    return discord.ui.Button(style=discord.ButtonStyle.link, label="Listen", url=url, emoji="🎧")
+    if url is not None:
+        buttons.append(discord.ui.Button(style=discord.ButtonStyle.link, label="Listen", url=url, emoji="🎧"))
+    transcript = episode.tags.readable_transcript
+    if transcript is not None and len(transcript.url) <= BUTTON_URL_LIMIT:
+        buttons.append(
+            discord.ui.Button(
+                style=discord.ButtonStyle.link, label="Transcript", url=transcript.url, emoji="📝"
+            )
+        )
+    return buttons
 
 
 def digest_embed(episodes: Sequence[Episode], *, ref: str | None = None) -> discord.Embed:
@@ -203,10 +246,9 @@ def announcement_mentions(role_id: int | None) -> discord.AllowedMentions:
 
 
 def link_view(episode: Episode) -> discord.ui.View:
-    """The Listen link alone: it needs no handler and never expires."""
+    """The Listen and Transcript links alone: they need no handler and never expire."""
     view = discord.ui.View(timeout=None)
-    button = listen_button(episode)
-    if button is not None:
+    for button in link_buttons(episode):
         view.add_item(button)
     return view
 

@@ -18,8 +18,8 @@ from bot.ui.cards import (
     EMBED_COLOUR,
     EMBED_TITLE_LIMIT,
     episode_embed,
+    link_buttons,
     link_view,
-    listen_button,
     truncate_words,
 )
 from bot.ui.replies import View
@@ -253,9 +253,8 @@ class EpisodeBrowser(View):
                     item.disabled = True
 
     def _card_controls(self, episode: StoredEpisode) -> None:
-        listen = listen_button(episode)
-        if listen is not None:
-            self.add_item(listen)
+        for link in link_buttons(episode):
+            self.add_item(link)
         shared = episode.id in self._shared
         self.add_item(
             _Button(
