@@ -21,6 +21,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +36,7 @@ AUTOCOMPLETE_GOAL_MS = 1.0
 LOOP_LAG_GOAL_MS = 20.0  # worst event-loop lag while the catalogue changes
 FIRST_SEARCH_GOAL_MS = 1000.0  # first search after a change, at 50,000 episodes
 TICK = 0.002
+T = TypeVar("T")
 _MARKERS = re.compile(
     r"\[RB\]|\((?:Rebroadcast|rebroadcast)\)|\[Rebroadcast\]|^Episode \d+:\s*|\s*\(Ep\. \d+\)"
 )
@@ -181,8 +183,8 @@ async def timed(calls: Sequence[Callable[[], Awaitable[object]]]) -> tuple[list[
     return cpu, wall
 
 
-async def worst_lag_while(work: Awaitable[object]) -> tuple[float, float]:
-    """(worst event-loop lag in ms, wall ms of `work`) while `work` runs, sampled every TICK."""
+async def worst_lag_while(work: Awaitable[T]) -> tuple[float, T]:
+    """(worst event-loop lag in ms, what `work` returned) while `work` runs, sampled every TICK."""
     worst = 0.0
     done = asyncio.Event()
 
@@ -195,12 +197,10 @@ async def worst_lag_while(work: Awaitable[object]) -> tuple[float, float]:
 
     probe = asyncio.create_task(ticker())
     await asyncio.sleep(0.02)
-    started = time.perf_counter()
-    await work
-    elapsed = time.perf_counter() - started
+    result = await work
     done.set()
     await probe
-    return worst * 1000, elapsed * 1000
+    return worst * 1000, result
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -240,8 +240,12 @@ async def one_run(
     return results
 
 
-async def change_and_search(repository: EpisodeRepository, search: EpisodeSearch, number: int) -> float:
-    """A new episode arrives, then a listener searches: ms until the fresh view is swapped in."""
+async def change_and_search(
+    repository: EpisodeRepository, search: EpisodeSearch, number: int
+) -> tuple[float, float]:
+    """A new episode arrives, then a listener searches: ms until it is found, and until the view is
+    rebuilt (the loop's lag is measured over both).
+    """
     started = time.perf_counter()
     episode = Episode(
         guid=f"bench-new-{number}", title=f"Quantum annealing, part {number}", number=None,
@@ -251,7 +255,9 @@ async def change_and_search(repository: EpisodeRepository, search: EpisodeSearch
     await repository.upsert_many([episode], seen_at=datetime(2030, 1, 1, tzinfo=UTC))
     hits = await search.search("quantum annealing")
     assert episode.guid in {hit.episode.guid for hit in hits}
-    return (time.perf_counter() - started) * 1000
+    found = (time.perf_counter() - started) * 1000
+    await search.ready()
+    return found, (time.perf_counter() - started) * 1000
 
 
 async def run(count: int, seed: int, runs: int) -> bool:
@@ -270,11 +276,12 @@ async def run(count: int, seed: int, runs: int) -> bool:
             started = time.perf_counter()
             await search.search("warm up")
             cold_ms = (time.perf_counter() - started) * 1000
-            lags, firsts = [], []
+            lags, firsts, rebuilds = [], [], []
             for number in range(runs):
-                lag, first = await worst_lag_while(change_and_search(repository, search, number))
+                lag, (first, rebuilt) = await worst_lag_while(change_and_search(repository, search, number))
                 lags.append(lag)
                 firsts.append(first)
+                rebuilds.append(rebuilt)
             tracemalloc.start()
             second = EpisodeSearch(repository)
             await second.search("warm up")
@@ -304,8 +311,9 @@ async def run(count: int, seed: int, runs: int) -> bool:
     print(f"search p95 CPU        {verdict(search_p95, SEARCH_GOAL_MS)} (goal set at 10,000)")
     print(f"autocomplete p95 CPU  {verdict(complete_p95, AUTOCOMPLETE_GOAL_MS)} (goal set at 10,000)")
     worst_lag, first = statistics.median(lags), statistics.median(firsts)
-    print(f"catalogue change, worst loop lag  {verdict(worst_lag, LOOP_LAG_GOAL_MS)}")
+    print(f"catalogue change, worst loop lag  {verdict(worst_lag, LOOP_LAG_GOAL_MS)} (until rebuilt)")
     print(f"first search after the change     {verdict(first, FIRST_SEARCH_GOAL_MS)} (goal set at 50,000)")
+    print(f"view rebuilt after the change     {statistics.median(rebuilds):8.0f} ms wall")
     goals = [worst_lag <= LOOP_LAG_GOAL_MS]
     if count == 10_000:
         goals += [search_p95 <= SEARCH_GOAL_MS, complete_p95 <= AUTOCOMPLETE_GOAL_MS]
