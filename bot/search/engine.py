@@ -30,6 +30,7 @@ STEP_ASIDE_MAX = 0.05  # seconds a rebuild waits for searches at each look
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 RECENT_ON_LOOP = 20  # episodes stored since the view that are indexed on the loop; more, in a thread
+RECENT_MOST = 200  # new episodes indexed apart before the whole view is rebuilt with them
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,19 +206,24 @@ class EpisodeSearch:
         return hits[:limit]
 
     async def ready(self) -> None:
-        """Returns once the in-memory view holds the catalogue as it is now, built if need be: for a
-        warm start, and to measure a rebuild whole.
+        """Returns once the in-memory view holds the catalogue as it is now (new episodes perhaps
+        indexed apart), built if need be: for a warm start, and to measure a rebuild whole.
         """
-        while (await self._current()).recent is not None:
+        while True:
+            recent = (await self._current()).recent
+            if recent is None or not recent.rebuild_due:
+                return
             if self._rebuild is not None:
                 await asyncio.shield(self._rebuild)
 
     async def _current(self) -> View:
         """The in-memory view of the catalogue, rebuilt off the event loop when the catalogue changed.
 
-        Until the rebuild is done, the episodes stored since the view was read are indexed apart
-        (a few milliseconds): a new episode is found at once. A change other than insertions waits
-        for the rebuild at most `fresh_wait` seconds, then the previous view answers.
+        The episodes stored since the view was read are indexed apart (a few milliseconds): a new
+        episode is found at once, and until an edit, a rebroadcast to fold or RECENT_MOST of them,
+        nothing is rebuilt (seconds of CPU at 50,000 episodes, each a chance to delay the loop). A
+        change other than insertions waits for the rebuild at most `fresh_wait` seconds, then the
+        previous view answers.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._fresh_wait
@@ -226,22 +232,30 @@ class EpisodeSearch:
             generation = await self._index.generation()
             if snapshot is not None and snapshot.generation == generation:
                 return View(snapshot)
-            if self._rebuild is None or self._rebuild.done():
-                self._rebuild = asyncio.create_task(self._rebuilt(), name="search-rebuild")
-                self._rebuild.add_done_callback(_report_failure)
-            rebuild = asyncio.shield(self._rebuild)
             if snapshot is None:  # the first view: nothing to answer from meanwhile
-                snapshot = await rebuild
+                snapshot = await asyncio.shield(self._rebuild_started())
                 continue
             recent = await self._recent_since(snapshot, generation)
+            if not recent.rebuild_due:
+                return View(snapshot, recent)
+            rebuild = self._rebuild_started()
             if recent.complete or loop.time() >= deadline:
                 return View(snapshot, recent)
             try:
                 async with asyncio.timeout_at(deadline):
-                    snapshot = await rebuild
+                    snapshot = await asyncio.shield(rebuild)
             except TimeoutError:
                 log.debug("Search answered from generation %d while rebuilding", snapshot.generation)
                 return View(snapshot, recent)
+
+    def _rebuild_started(self) -> asyncio.Task[Snapshot]:
+        """The rebuild under way, started if need be (awaited through asyncio.shield: a search that
+        stops waiting for it does not cancel it).
+        """
+        if self._rebuild is None or self._rebuild.done():
+            self._rebuild = asyncio.create_task(self._rebuilt(), name="search-rebuild")
+            self._rebuild.add_done_callback(_report_failure)
+        return self._rebuild
 
     async def _recent_since(self, snapshot: Snapshot, generation: int) -> Recent:
         """The episodes stored since `snapshot` was read, indexed apart."""
@@ -256,7 +270,9 @@ class EpisodeSearch:
             part = await asyncio.to_thread(views.build_recent, rows, self._step_aside)
         # Each insertion counts one generation: if that is all that happened, nothing else is stale.
         complete = generation - snapshot.generation == len(rows) and not writing
-        recent = Recent(generation, snapshot, part, complete)
+        # A rebroadcast is folded into its original by the whole view's titles and notes.
+        rebuild_due = not complete or len(rows) > RECENT_MOST or any(row[3] for row in rows)
+        recent = Recent(generation, snapshot, part, complete, rebuild_due)
         if not (writing or self._index.writing()):  # uncommitted rows are not remembered
             self._recent = recent
         return recent

@@ -57,6 +57,7 @@ class Recent:
     base: Snapshot
     part: Part
     complete: bool  # nothing but these insertions happened since: the snapshot and they are current
+    rebuild_due: bool  # the snapshot is to be rebuilt: see EpisodeSearch._current
 
 
 @dataclass(frozen=True, slots=True)
