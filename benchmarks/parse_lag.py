@@ -21,9 +21,10 @@ from bot.models import ParsedFeed
 TICK = 0.005
 
 
-def make_feed(items: int) -> bytes:
-    """A plausible podcast feed: HTML show notes of ~1 KB per item (twice), iTunes tags, enclosures."""
-    notes = "<p>" + " ".join(f"word{n}" for n in range(120)) + "</p><ul><li>one</li><li>two</li></ul>"
+def make_feed(items: int, *, words: int = 120) -> bytes:
+    """A plausible podcast feed: HTML show notes of `words` words (~1 KB for 120) per item, twice,
+    iTunes tags, enclosures."""
+    notes = "<p>" + " ".join(f"word{n}" for n in range(words)) + "</p><ul><li>one</li><li>two</li></ul>"
     entries = "".join(
         f"<item><title>Episode {i}: a topic (Ep. {i})</title><guid isPermaLink='false'>ep-{i}</guid>"
         f"<link>https://example.com/ep/{i}/</link><pubDate>Wed, 11 Dec 2019 12:00:00 +0000</pubDate>"

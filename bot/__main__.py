@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|sync|demo|ingest|search|episodes` (also installed as `dsh-bot`)."""
+"""Command line: `python -m bot run|sync|check|demo|ingest|search|episodes|backup` (also `dsh-bot`)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,42 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import discord
 
 from bot.assembly import build_services
-from bot.config import ConfigError, Settings
+from bot.check import check_setup
+from bot.config import ConfigError, Settings, shown
+from bot.db.backup import BackupError, back_up
+from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
 from bot.feed.ingest import IngestError
+from bot.feed.parse import MAX_FEED_BYTES
+from bot.logs import configure_logging
 from bot.models import Episode
 from bot.runner import run_bot, sync_commands_once
 from bot.services import Services, open_resources
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20_000_000
+# Set by scripts/bot: the folder the person ran it from (it changes to the repository).
+CALLER_DIRECTORY_VARIABLE = "DSH_BOT_CALLER_DIR"
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # one line on stderr says what went wrong and what to do
+EXIT_USAGE = 2  # the command line itself was wrong (argparse's convention)
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT
+EXIT_READER_GONE = 141  # the reader went away (`| head`): 128 + SIGPIPE, as for other Unix tools
+MAX_SEARCH_LIMIT = 1000
 
 
 class CommandError(Exception):
@@ -53,12 +69,16 @@ def _format_line(episode: Episode) -> str:
 
 
 def _read_feed_file(path: Path) -> tuple[bytes, str]:
+    """The file's bytes, and its URI (the source its feed row is kept under). What is read is capped,
+    not the size the file claims: a device or a pipe (/dev/zero) says 0 and never ends."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CommandError(f"{path} is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        return path.read_bytes(), path.resolve().as_uri()
+        with path.open("rb") as file:
+            body = file.read(MAX_FEED_BYTES + 1)
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from error
+    if len(body) > MAX_FEED_BYTES:
+        raise CommandError(f"{path} is larger than {MAX_FEED_BYTES // 1_000_000} MB, the most a feed may be")
+    return body, path.resolve().as_uri()
 
 
 async def _ingest(services: Services, source: str) -> int:
@@ -100,16 +120,24 @@ async def _episodes(services: Services, as_json: bool) -> int:
 
 
 async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_resources(args.db or settings.database_path) as resources:
+    async with open_resources(settings.database_path) as resources:
         # Offline commands never connect to Discord: the client is there for the Announcer only.
         services = build_services(resources, settings, discord.Client(intents=discord.Intents.none()))
         if args.command == "ingest":
             return await _ingest(services, args.source)
         if args.command == "search":
+            if await services.episodes.count() == 0:
+                raise CommandError(
+                    _ingest_first(settings, f"the database {settings.database_path} has no episodes")
+                )
             return await _search(services, args.query, args.limit, args.json)
         if args.command == "episodes":
             return await _episodes(services, args.json)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _ingest_first(settings: Settings, problem: str) -> str:
+    return f"{problem} yet: ingest the feed first (python -m bot ingest {settings.feed_url})"
 
 
 async def _demo() -> None:
@@ -125,60 +153,209 @@ async def _demo() -> None:
     await run_demo()
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+def _search_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:  # not a number, or more digits than Python converts
+        value = 0
+    if not 1 <= value <= MAX_SEARCH_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {shown(text)}"
+        )
     return value
 
 
+def argument_path(text: str) -> Path:
+    """A path given on the command line, relative to the folder the person ran the command from.
+    scripts/bot changes to the repository (where .env and the default database are) and names that
+    folder in CALLER_DIRECTORY_VARIABLE; without it, the working directory is that folder."""
+    path = Path(text).expanduser()
+    caller = os.environ.get(CALLER_DIRECTORY_VARIABLE, "")
+    if path.is_absolute() or not caller:
+        return path
+    return Path(caller) / path
+
+
+def _feed_source(text: str) -> str:
+    """A URL to fetch, or the path of a file (a file:// URL names one too)."""
+    if text.startswith(("http://", "https://")):
+        return text
+    if text.lower().startswith("file:"):
+        location = urllib.parse.urlsplit(text)
+        if location.netloc not in ("", "localhost"):
+            raise argparse.ArgumentTypeError(f"{text} names a file on another machine; copy it here first")
+        text = urllib.request.url2pathname(location.path)
+    return str(argument_path(text))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line: what is wrong, and where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+_EPILOG = f"""\
+Relative paths given as arguments are taken from the folder you run the command in; .env and the
+default database (data/bot.sqlite3) are read from the working directory (scripts/bot runs there).
+
+exit codes: {EXIT_OK} done; {EXIT_FAILED} failed (one line on stderr says what went wrong and what to
+do), or check found a problem; {EXIT_USAGE} wrong arguments; {EXIT_INTERRUPTED} interrupted (Ctrl-C);
+{EXIT_READER_GONE} the reader of the output went away (| head)."""
+
+
+def _add_database_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--db",
+        type=argument_path,
+        default=default,
+        metavar="PATH",
+        help="the SQLite database (default: DATABASE_PATH, or data/bot.sqlite3)",
+    )
+
+
+def _add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON records (guid, title, number, published, ...)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--db", type=Path, help="SQLite database path (overrides DATABASE_PATH)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (the default of scripts/bot)")
-    commands.add_parser("sync", help="register the slash commands with Discord now, then exit")
-    commands.add_parser("demo", help="see the bot work in a minute: no token, no internet")
-    ingest = commands.add_parser("ingest", help="ingest a feed (URL or file) into the database")
-    ingest.add_argument("source")
-    search = commands.add_parser("search", help="search the episodes")
-    search.add_argument("query")
-    search.add_argument("--limit", type=_positive_int, default=10)
-    search.add_argument("--json", action="store_true")
-    episodes = commands.add_parser("episodes", help="list (export) every episode, newest first")
-    episodes.add_argument("--json", action="store_true")
+    parser = _Parser(
+        prog="python -m bot",
+        description="The Data Science at Home podcast's Discord bot, and its tools for the host.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_database_option(parser, None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, *, database: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
+        if database:
+            # After the command as well as before it; not given here, the one before stands.
+            _add_database_option(sub, argparse.SUPPRESS)
+        return sub
+
+    command("run", "run the bot until SIGINT or SIGTERM (the default of scripts/bot)")
+    command("sync", "register the slash commands with Discord now, say which and where, and exit")
+    command(
+        "demo",
+        "see the bot work in a minute on a local Discord emulator: no token, no internet",
+        database=False,
+    )
+    ingest = command("ingest", "read a feed (URL or file) into the database and say what is new")
+    ingest.add_argument("source", type=_feed_source, metavar="SOURCE", help="the feed's URL, or a file")
+    search = command("search", "search the episodes")
+    search.add_argument(
+        "query", metavar="QUERY", help="words of a title, a topic, a guest or an episode number"
+    )
+    search.add_argument(
+        "--limit",
+        type=_search_limit,
+        default=10,
+        metavar="N",
+        help=f"at most N results, from 1 to {MAX_SEARCH_LIMIT} (default: 10)",
+    )
+    _add_json_option(search)
+    episodes = command("episodes", "list (export) every episode, newest first")
+    _add_json_option(episodes)
+    command(
+        "check",
+        "connect as run does and report, a line each, on the token, every server's announcement "
+        "channel and permissions, and the feed; exit 1 if anything is wrong",
+    )
+    backup = command("backup", "copy the database to PATH, safely while the bot runs, and verify the copy")
+    backup.add_argument("target", type=argument_path, metavar="PATH", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    database_path: Path | None = args.db
     try:
         settings = Settings.from_env()
-        # Offline commands print their result; logs below ERROR would only clutter stderr.
-        level = settings.log_level_number if args.command == "run" else logging.ERROR
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        if args.command == "demo":
-            asyncio.run(_demo())
-            return 0
-        if args.command in ("run", "sync"):
-            if args.db:
-                settings = replace(settings, database_path=args.db)
-            runner = run_bot if args.command == "run" else sync_commands_once
-            asyncio.run(runner(settings))
-            return 0
-        return asyncio.run(_run_offline_command(args, settings))
-    except (ConfigError, CommandError, IngestError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        database_path = database_path or settings.database_path
+        # Offline commands print their result; logs below ERROR would only clutter stderr, unless
+        # LOG_LEVEL=DEBUG asks for everything.
+        level = settings.log_level_number
+        if args.command != "run" and settings.log_level != "DEBUG":
+            level = logging.ERROR
+        configure_logging(level, secrets=[settings.discord_token or ""])
+        status = _dispatch(args, settings)
+        # Written out here, not at exit, so that a reader who went away is noticed below.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader stopped reading (`episodes | head`): end quietly, as other Unix tools do.
+        _discard_stdout()
+        return EXIT_READER_GONE
+    except (ConfigError, CommandError, IngestError, DatabaseError, BackupError) as error:
+        return _fail(str(error))
     except discord.LoginFailure:
-        print(
-            "error: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal",
-            file=sys.stderr,
-        )
-    except (OSError, sqlite3.Error, discord.DiscordException) as error:
-        print(f"error: {error}", file=sys.stderr)
+        return _fail("Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal")
+    except sqlite3.Error as error:
+        return _fail(str(database_problem(database_path or "?", error)))
+    except MemoryError:
+        return _fail(f"out of memory while running {args.command}: free some memory and try again")
+    except (OSError, discord.DiscordException) as error:
+        return _fail(str(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-    return 1
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        log.debug("Unexpected error", exc_info=True)
+        return _fail(
+            f"unexpected {type(error).__name__}: {error} "
+            "(a bug: LOG_LEVEL=DEBUG shows where; please report it)"
+        )
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "demo":
+        asyncio.run(_demo())
+        return EXIT_OK
+    if args.db:
+        settings = replace(settings, database_path=args.db)
+    if args.command == "run":
+        asyncio.run(run_bot(settings))
+        return EXIT_OK
+    if args.command == "sync":
+        print(asyncio.run(sync_commands_once(settings)).describe())
+        return EXIT_OK
+    if args.command == "check":
+        findings = asyncio.run(check_setup(settings))
+        for finding in findings:
+            print(finding.line())
+        return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
+    if args.command == "backup":
+        backup = asyncio.run(back_up(settings.database_path, args.target, overwrite=args.force))
+        print(
+            f"Backed up {settings.database_path} to {backup.path}: {backup.episodes} episodes, schema "
+            f"version {backup.schema_version}, integrity checked, {backup.size_bytes / 1e6:.1f} MB"
+        )
+        return EXIT_OK
+    if args.command in ("search", "episodes") and not settings.database_path.exists():
+        # Reading must not leave an empty database (and its folder) behind.
+        raise CommandError(_ingest_first(settings, f"there is no database at {settings.database_path}"))
+    return asyncio.run(_run_offline_command(args, settings))
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, whatever the message holds (a Discord error may span several)."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it again at exit, which would fail once more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (a test's capture)
+        pass
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,11 +31,35 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.announcements",
     "cogs.config",
     "cogs.episodes",
+    "cogs.discussions",
     "cogs.suggestions",
 )
 DELIVERY_INTERVAL = timedelta(seconds=15)
+PUBLISH_INTERVAL = timedelta(seconds=60)
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
+
+T = TypeVar("T")
+
+
+def server_install_only() -> app_commands.AppInstallationType:
+    """The tree's default: a command is for servers that added the bot unless it says otherwise."""
+    return app_commands.AppInstallationType(guild=True, user=False)
+
+
+def in_servers_only() -> app_commands.AppCommandContext:
+    return app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+
+
+def available_anywhere(command: T) -> T:
+    """Offer a top-level command (or a GroupCog) wherever a listener chats: to servers that added the
+    bot and to people who added it to their own account, in servers, the bot's DM and other DMs.
+
+    Discord sets installation types and contexts per top-level command (discord.py ignores them on
+    subcommands), and only global commands can be user-installed. Its answers must then go through the
+    interaction: where only the user installed the app, the bot is not in the server or the DM."""
+    command = app_commands.allowed_installs(guilds=True, users=True)(command)
+    return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(command)
 
 
 def bot_intents() -> discord.Intents:
@@ -51,6 +75,22 @@ class BotOptions:
     force_sync: bool = False  # sync the command tree even if it did not change
     first_poll_delay: timedelta = timedelta(seconds=5)
     guild_ready_timeout: float = 2.0  # discord.py's wait for GUILD_CREATEs before on_ready
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSync:
+    """What a sync registered with Discord, and where."""
+
+    names: tuple[str, ...]  # top-level slash commands, a group counting once
+    guild_id: int | None  # the development server, or None: globally
+
+    def describe(self) -> str:
+        listed = ", ".join(f"/{name}" for name in self.names)
+        if self.guild_id is not None:
+            where = f"in the development server {self.guild_id} (DEV_GUILD_ID), where they show at once"
+        else:
+            where = "globally (Discord may take a while to show them in every server)"
+        return f"Registered {len(self.names)} slash commands {where}: {listed}"
 
 
 class PodcastTree(app_commands.CommandTree["PodcastBot"]):
@@ -78,6 +118,7 @@ class PodcastBot(commands.Bot):
     services: Services
     scheduler: AsyncIOScheduler
     shutdown_task: asyncio.Task[None] | None = None  # set by a signal handler
+    command_sync: CommandSync | None = None  # what setup_hook's sync registered, if it synced
 
     def __init__(self, settings: Settings, resources: Resources, options: BotOptions | None = None) -> None:
         self.options = options or BotOptions()
@@ -88,6 +129,10 @@ class PodcastBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.options.guild_ready_timeout,
+            # Announcements, settings, suggestions and discussions need the bot in the server: every
+            # command is server-only unless it opts in with `available_anywhere`.
+            allowed_installs=server_install_only(),
+            allowed_contexts=in_servers_only(),
         )
         self.settings = settings
         self.services = build_services(resources, settings, self)
@@ -116,6 +161,13 @@ class PodcastBot(commands.Bot):
             next_run_time=utc_now() + self.options.first_poll_delay,
         )
         self.scheduler.add_job(
+            self._publish_announcements,
+            IntervalTrigger(seconds=PUBLISH_INTERVAL.total_seconds()),
+            id="publish_announcements",
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.add_job(
             self._deliver_announcements,
             IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
             id="deliver_announcements",
@@ -129,6 +181,9 @@ class PodcastBot(commands.Bot):
     async def _deliver_announcements(self) -> None:
         await self._scheduled("Announcement delivery", self.services.announcer.deliver_due)
 
+    async def _publish_announcements(self) -> None:
+        await self._scheduled("Publishing", self.services.publisher.start_due)
+
     async def _scheduled(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
         """A job of the scheduler: its failure is logged and the next run comes on schedule."""
         await self.wait_until_ready()
@@ -141,26 +196,29 @@ class PodcastBot(commands.Bot):
         except Exception:
             log.exception("%s failed unexpectedly; it runs again on schedule", name)
 
-    async def sync_commands(self) -> None:
+    async def sync_commands(self) -> CommandSync | None:
         """Sync to the development server when one is set; globally only when the tree changed
         since the last sync (or when forced): Discord rate-limits syncs, and a global sync is slow
-        to reach clients."""
+        to reach clients. Returns what was registered (None: nothing changed, nothing was sent)."""
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-            log.info("Synced commands to development server %s", self.settings.dev_guild_id)
-            return
+            synced = await self.tree.sync(guild=guild)
+            self.command_sync = CommandSync(tuple(sorted(c.name for c in synced)), guild.id)
+            log.info("Synced %d commands to development server %s", len(synced), guild.id)
+            return self.command_sync
         current = command_tree_hash(self.tree)
         if (
             not self.options.force_sync
             and await self.services.bot_state.get(COMMAND_TREE_HASH_KEY) == current
         ):
             log.info("Command tree unchanged since the last sync; not syncing")
-            return
-        await self.tree.sync()
+            return None
+        synced = await self.tree.sync()
         await self.services.bot_state.set(COMMAND_TREE_HASH_KEY, current)
-        log.info("Synced commands globally")
+        self.command_sync = CommandSync(tuple(sorted(c.name for c in synced)), None)
+        log.info("Synced %d commands globally", len(synced))
+        return self.command_sync
 
     async def on_ready(self) -> None:
         assert self.user is not None
@@ -169,4 +227,5 @@ class PodcastBot(commands.Bot):
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.services.publisher.close()
         await super().close()

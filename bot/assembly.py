@@ -8,6 +8,8 @@ import discord
 
 from bot.announce.alerts import ModeratorAlerts
 from bot.announce.announcer import Announcer
+from bot.announce.pacing import RequestPacer
+from bot.announce.publishing import Publisher
 from bot.community.discussions import Discussions
 from bot.community.suggestions import SuggestionService
 from bot.config import Settings
@@ -38,6 +40,8 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
     podcast = Podcast(feeds, settings.feed_url)
     search = EpisodeSearch(episodes)
     ingestor = FeedIngestor(feeds, episodes, FeedFetcher(resources.http))
+    pacer = RequestPacer()  # one budget under Discord's global limit for delivering and publishing
+    publisher = Publisher(client, outbox, guilds, pacer)
     return Services(
         database=database,
         bot_state=BotStateRepository(database),
@@ -61,7 +65,10 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
             ingestor=ingestor,
             cards=AnnouncementCards(),
             alerts=ModeratorAlerts(client, guilds, incidents),
+            publisher=publisher,
+            pacer=pacer,
         ),
+        publisher=publisher,
         discussions=Discussions(outbox, DiscussionRepository(database), guilds),
         suggestions=SuggestionService(
             SuggestionRepository(database), search=search, episodes=episodes, outbox=outbox

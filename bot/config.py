@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 
 from dotenv import find_dotenv, load_dotenv
 
-DEFAULT_FEED_URL = "https://datascienceathome.com/feed/podcast/"
+DEFAULT_FEED_URL = "https://datascienceathome.com/feed.xml"
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_POLL_INTERVAL_SECONDS = 600
 MIN_POLL_INTERVAL_SECONDS = 60
+MAX_POLL_INTERVAL_SECONDS = 7 * 24 * 3600
+MAX_SNOWFLAKE = 2**63 - 1  # Discord ids are signed 64-bit integers
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -71,7 +73,7 @@ class Settings:
 def _http_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name} must be an http:// or https:// URL, got {value!r}")
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {shown(value)}")
     return value
 
 
@@ -84,12 +86,12 @@ def _poll_interval(value: str | None) -> int:
         return DEFAULT_POLL_INTERVAL_SECONDS
     try:
         seconds = int(value)
-    except ValueError:
+    except ValueError:  # not a number, or more digits than Python converts
         seconds = 0
-    if seconds < MIN_POLL_INTERVAL_SECONDS:
+    if not MIN_POLL_INTERVAL_SECONDS <= seconds <= MAX_POLL_INTERVAL_SECONDS:
         raise ConfigError(
-            f"POLL_INTERVAL_SECONDS must be a whole number of seconds, at least "
-            f"{MIN_POLL_INTERVAL_SECONDS}, got {value!r}"
+            f"POLL_INTERVAL_SECONDS must be a whole number of seconds from {MIN_POLL_INTERVAL_SECONDS} "
+            f"(a minute) to {MAX_POLL_INTERVAL_SECONDS} (a week), got {shown(value)}"
         )
     return seconds
 
@@ -97,13 +99,19 @@ def _poll_interval(value: str | None) -> int:
 def _snowflake(name: str, value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or int(value) <= 0:
-        raise ConfigError(f"{name} must be a Discord server id (a positive number), got {value!r}")
+    # Checked in this order: int() of thousands of digits raises, and isdigit() accepts "²".
+    if not (value.isascii() and value.isdigit() and len(value) < 20 and 0 < int(value) <= MAX_SNOWFLAKE):
+        raise ConfigError(f"{name} must be a Discord server id (a positive number), got {shown(value)}")
     return int(value)
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """`value` quoted for an error line, cut short if it is long."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 def _log_level(value: str | None) -> str:
     level = (value or "INFO").upper()
     if level not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {shown(value or '')}")
     return level

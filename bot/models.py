@@ -30,6 +30,8 @@ class ParsedFeed:
     link: str | None
     image: str | None
     episodes: tuple[Episode, ...]
+    # itunes:new-feed-url: the podcast's feed now lives there (Apple's way of moving a feed).
+    new_feed_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

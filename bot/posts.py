@@ -23,6 +23,9 @@ class Post:
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
     thread_name: str
+    # A role to ping in a message of its own after this one: a published message reaches servers
+    # where the role means nothing, so its own text cannot depend on it.
+    ping_role_id: int | None = None
 
     async def send_to(
         self, channel: discord.TextChannel | discord.Thread, *, nonce: str | None = None

@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Callable
 
-from bot.app import BotOptions, PodcastBot
+from bot.app import BotOptions, CommandSync, PodcastBot
 from bot.config import Settings
 from bot.discord_api import redirect_discord_api
 from bot.services import open_resources
@@ -47,12 +47,16 @@ def _request_close(bot: PodcastBot, signal_number: int) -> None:
     bot.shutdown_task = asyncio.create_task(bot.close())
 
 
-async def sync_commands_once(settings: Settings) -> None:
-    """Log in over HTTP only, sync the command tree, and leave (`python -m bot sync`)."""
+async def sync_commands_once(settings: Settings) -> CommandSync:
+    """Log in over HTTP only, sync the command tree, and leave (`python -m bot sync`); returns what
+    was registered, and where."""
     token = settings.require_token()
     if settings.discord_api_base:
         redirect_discord_api(settings.discord_api_base)
     async with open_resources(settings.database_path) as resources:
         bot = PodcastBot(settings, resources, BotOptions(force_sync=True))
         async with bot:
-            await bot.login(token)
+            await bot.login(token)  # runs setup_hook, which syncs
+    if bot.command_sync is None:
+        raise AssertionError("a forced sync always registers the commands")
+    return bot.command_sync

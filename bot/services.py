@@ -13,6 +13,7 @@ import aiohttp
 import discord
 
 from bot.announce.announcer import Announcer
+from bot.announce.publishing import Publisher
 from bot.community.discussions import Discussions
 from bot.community.suggestions import SuggestionService
 from bot.db import BotStateRepository, Database, EpisodeRepository, FeedRepository
@@ -63,6 +64,7 @@ class Services:
     search: EpisodeSearch
     ingestor: FeedIngestor
     announcer: Announcer
+    publisher: Publisher
     discussions: Discussions
     suggestions: SuggestionService
 

@@ -1,4 +1,5 @@
-"""Folding text for comparison: the same word whatever its case, accents or special letters."""
+"""Text from people and feeds: folding for comparison (the same word whatever its case, accents or
+special letters), and what is really there to read."""
 
 from __future__ import annotations
 
@@ -25,3 +26,32 @@ def index_form(word: str) -> str:
 def fold(text: str) -> str:
     """Lower case, accents removed and letters like "ł", "ø", "ß" spelled in ASCII: "same word" keys."""
     return index_form(text).translate(_SPECIAL_LETTERS)
+
+
+# A joiner inside emoji sequences (👩‍💻) and the emoji presentation selector: format characters
+# that belong to what is shown.
+_KEPT_FORMAT = frozenset("\u200d\ufe0f")
+# Letters and symbols that show as nothing, a favourite of fake-blank names: read as spaces.
+_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+
+
+def readable(text: str, *, lines: bool = False) -> str:
+    """`text` without control and invisible format characters (zero-width spaces, direction marks,
+    BOMs), tabs as spaces; line breaks kept only with `lines`. Trimmed."""
+    kept = []
+    for char in text.replace("\r\n", "\n").replace("\r", "\n"):
+        category = unicodedata.category(char)
+        if char == "\n" and lines:
+            kept.append(char)
+        elif char in "\t\n" or char in _BLANKS:
+            kept.append(" ")
+        elif category == "Cc" or (category == "Cf" and char not in _KEPT_FORMAT):
+            continue
+        else:
+            kept.append(char)
+    return "".join(kept).strip()
+
+
+def has_visible(text: str) -> bool:
+    """Whether `text` shows anything: a letter, digit, punctuation mark or symbol (emoji included)."""
+    return any(unicodedata.category(char)[0] in "LNPS" and char not in _BLANKS for char in text)

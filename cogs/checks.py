@@ -7,6 +7,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
+# Marks a subcommand only moderators may use inside a group everyone sees (Discord hides whole
+# top-level commands only): /help lists it for moderators, and require_manage_guild guards it.
+FOR_MODERATORS = {"for_moderators": True}
+
 
 def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
     if interaction.guild is None:

@@ -21,6 +21,7 @@ from bot.db.incidents import IncidentRepository
 from bot.errors import UserFacingError
 from bot.permissions import describe, missing_in
 from bot.podcast import Podcast
+from bot.text import readable
 from bot.ui.cards import (
     DEFAULT_TEMPLATE,
     TEMPLATE_MAX_LENGTH,
@@ -93,7 +94,14 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         guild = guild_of(interaction)
         before = await self._guilds.get(guild.id)
         after = await self._guilds.update(guild.id, now=utc_now(), **changes)
-        old = _shown_setting(before, setting)
+        await self._record(interaction, setting, _shown_setting(before, setting), shown)
+        return after
+
+    async def _record(
+        self, interaction: discord.Interaction[PodcastBot], setting: str, old: str | None, new: str | None
+    ) -> None:
+        """Who changed what, for /config history."""
+        guild = guild_of(interaction)
         await self._history.record(
             ConfigChange(
                 guild_id=guild.id,
@@ -101,12 +109,11 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
                 user_name=str(interaction.user),
                 setting=setting,
                 old_value=old,
-                new_value=shown,
+                new_value=new,
                 changed_at=utc_now(),
             )
         )
-        log.info("Server %s: %s set %s to %r", guild.id, interaction.user.id, setting, shown)
-        return after
+        log.info("Server %s: %s set %s to %r", guild.id, interaction.user.id, setting, new)
 
     # ---- channel ------------------------------------------------------------------------------
 
@@ -152,6 +159,11 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         )
         message = f"New episodes will be announced in {channel.mention}"
         message += f", each post tagged {forum_tag.name}." if forum_tag else "."
+        if isinstance(channel, discord.TextChannel) and channel.is_news() and settings.publish_enabled:
+            message += (
+                " It is an announcement channel: each announcement is published to the servers that "
+                "follow it (turn that off with /config publish)."
+            )
         if announce_latest:
             message += " " + _latest_message(await self._announcer.announce_latest(guild.id))
         await self._announcer.resume(guild.id)  # what waited for a channel goes out now
@@ -193,7 +205,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         if not role.mentionable and not me.guild_permissions.mention_everyone:
             raise UserFacingError(
                 f"I can't ping {role.mention}: make it mentionable (Server Settings → Roles → "
-                f"{role.name} → Allow anyone to @mention) or give me Mention Everyone. Nothing was changed."
+                f"{role.name} → Allow anyone to @mention) or give me the Mention @everyone, @here, and All "
+                "Roles permission. Nothing was changed."
             )
         await self._change(interaction, "role", role.mention, ping_role_id=role.id)
         await interaction.response.send_message(
@@ -231,6 +244,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         # Also the modal's submission, which no interaction_check guards: check the person again.
         guild_of(interaction)
         require_manage_guild(interaction)
+        text = readable(text, lines=True)
         try:
             validate_template(text)
         except TemplateError as error:
@@ -342,7 +356,41 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
             message = f"Feed checked: {count} new episode{'s' if count != 1 else ''}."
         await interaction.followup.send(message, ephemeral=True)
 
-    @app_commands.command(name="resume", description="Try announcements again after fixing what paused them")
+    @app_commands.command(
+        name="publish", description="Publish announcements to the servers following an announcement channel"
+    )
+    async def publish(self, interaction: discord.Interaction[PodcastBot], enabled: bool) -> None:
+        await self._change(interaction, "publishing", "on" if enabled else "off", publish_enabled=enabled)
+        await interaction.response.send_message(
+            "In an announcement channel, each announcement will be published to the servers that follow it."
+            if enabled
+            else "Announcements will not be published to following servers any more.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="pause", description="Hold announcements here, settings kept, until /config resume"
+    )
+    async def pause(self, interaction: discord.Interaction[PodcastBot]) -> None:
+        guild = guild_of(interaction)
+        settings = await self._guilds.get(guild.id)
+        if settings.announce_channel_id is None:
+            raise UserFacingError("Announcements are off here: there is nothing to pause.")
+        if settings.paused_kind == "moderator":
+            raise UserFacingError("Announcements are already paused: /config resume starts them again.")
+        reason = (
+            f"Paused by {discord.utils.escape_markdown(str(interaction.user))} "
+            f"{discord.utils.format_dt(utc_now(), 'R')}: /config resume starts them again."
+        )
+        await self._guilds.pause(guild.id, reason, kind="moderator", now=utc_now())
+        await self._record(interaction, "announcements", "on", "paused")
+        await interaction.response.send_message(
+            "Announcements are paused; every setting is kept. New episodes wait, and /config resume "
+            "announces them (oldest first).",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="resume", description="Start announcements again, after a pause or a fix")
     async def resume(self, interaction: discord.Interaction[PodcastBot]) -> None:
         guild = guild_of(interaction)
         before = await self._guilds.get(guild.id)
@@ -350,6 +398,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
             raise UserFacingError("Announcements are off here: choose a channel with /config channel set.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._announcer.resume(guild.id)
+        if before.paused_kind == "moderator":
+            await self._record(interaction, "announcements", "paused", "on")
         after = await self._guilds.get(guild.id)
         summary = await self._outbox.summary(guild.id)
         if after.paused_reason:
@@ -389,10 +439,16 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
     async def status(self, interaction: discord.Interaction[PodcastBot]) -> None:
         guild = guild_of(interaction)
         settings = await self._guilds.get(guild.id)
-        feed = await self._feeds.get(self._podcast.feed_url)
+        feed = await self._podcast.feed()
         outbox = await self._outbox.summary(guild.id)
         embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
-        feed_lines = [f"Episodes: {await self._episodes.count()}"]
+        feed_lines = [f"Episodes: {await self._episodes.count()}", f"URL: {await self._podcast.feed_url()}"]
+        move = await self._podcast.move()
+        if move is not None:
+            feed_lines.append(
+                f"↪️ Moved from {move.url} {_when(move.moved_at)} ({move.moved_because}): "
+                "set FEED_URL to the new address."
+            )
         if feed is None:
             feed_lines.append("Not checked yet.")
         else:
@@ -408,6 +464,13 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         embed.add_field(name="Feed", value="\n".join(feed_lines)[:1024], inline=False)
         embed.add_field(name="Settings", value=_settings_text(settings, guild)[:1024], inline=False)
         announce_lines = [f"Sent: {outbox.sent} · Pending: {outbox.pending} · Failed: {outbox.failed}"]
+        if outbox.published or outbox.to_publish or outbox.publish_failures:
+            announce_lines.append(
+                f"Published to followers: {outbox.published} · Waiting to publish: {outbox.to_publish}"
+            )
+        announce_lines += [
+            f"Not published: {failure.publish_error}" for failure in outbox.publish_failures[:2]
+        ]
         if settings.paused_reason:
             announce_lines.append(f"⏸️ Paused: {settings.paused_reason}")
         announce_lines += [f"Failed: {failure.last_error}" for failure in outbox.recent_failures[:3]]
@@ -483,6 +546,7 @@ def _shown_setting(settings: GuildSettings, setting: str) -> str | None:
         "threads": "on" if settings.threads_enabled else "off",
         "notify button": "on" if settings.notify_button_enabled else "off",
         "alerts channel": f"<#{settings.alerts_channel_id}>" if settings.alerts_channel_id else None,
+        "publishing": "on" if settings.publish_enabled else "off",
     }
     return shown[setting]
 
@@ -495,10 +559,18 @@ def _settings_text(settings: GuildSettings, guild: discord.Guild) -> str:
     template = "default" if settings.template is None else f"custom: `{settings.template[:200]}`"
     alerts = f"<#{settings.alerts_channel_id}>" if settings.alerts_channel_id else "off"
     lines = [f"Channel: {channel}"]
-    forum = guild.get_channel(settings.announce_channel_id or 0)
-    if settings.forum_tag_id and isinstance(forum, discord.ForumChannel):
-        tag = forum.get_tag(settings.forum_tag_id)
+    announce_channel = guild.get_channel(settings.announce_channel_id or 0)
+    if settings.forum_tag_id and isinstance(announce_channel, discord.ForumChannel):
+        tag = announce_channel.get_tag(settings.forum_tag_id)
         lines.append(f"Forum tag: {tag.name if tag else 'deleted: choose another with /config channel set'}")
+    publishing = "on" if settings.publish_enabled else "off"
+    if (
+        settings.publish_enabled
+        and announce_channel is not None
+        and not (isinstance(announce_channel, discord.TextChannel) and announce_channel.is_news())
+    ):
+        # Only an announcement channel can be followed; say so rather than promise what cannot happen.
+        publishing += " (only an announcement channel can be followed; this one is not)"
     return "\n".join(
         [
             *lines,
@@ -507,6 +579,7 @@ def _settings_text(settings: GuildSettings, guild: discord.Guild) -> str:
             f"Threads: {'on' if settings.threads_enabled else 'off'}",
             f"Notify button: {'on' if settings.notify_button_enabled else 'off'}",
             f"Alerts: {alerts}",
+            f"Publishing to followers: {publishing}",
         ]
     )
 

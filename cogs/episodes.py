@@ -1,4 +1,5 @@
-"""/episode: listeners find episodes (search, random, latest, by number, by year), share and discuss them."""
+"""/episode: listeners find episodes (search, random, latest, by number, by year) and share them, in the
+server or anywhere they chat once they have added the bot to their own account."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import PodcastBot
-from bot.community.discussions import Discussions
+from bot.app import PodcastBot, available_anywhere
 from bot.db import EpisodeRepository
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.podcast import Podcast
 from bot.search import EpisodeSearch
-from bot.ui.cards import discussion_post, truncate_words
+from bot.ui.cards import truncate_words
 from bot.ui.episode_browser import (
     DEFAULT_TIMEOUT,
     TOKEN_LIFETIME,
@@ -64,19 +64,33 @@ def _title(episode: StoredEpisode) -> str:
     return f"**{discord.utils.escape_markdown(truncate_words(episode.title, 150))}**"
 
 
+async def numbered_episodes(episodes: EpisodeRepository, n: int) -> list[StoredEpisode]:
+    """Episodes numbered `n`, originals first; a clear error naming the valid range if none is."""
+    found = await episodes.by_number(n)
+    if found:
+        return found
+    numbers = [episode.number for episode in await episodes.all() if episode.number is not None]
+    if not numbers:
+        raise UserFacingError(EMPTY_CATALOGUE)
+    raise UserFacingError(
+        f"There is no episode #{n}: episodes are numbered {min(numbers)} to {max(numbers)}. "
+        "Use /episode search to find one by topic."
+    )
+
+
 async def _defer(interaction: Interaction) -> None:
     """Answer at once, privately: the database or Discord may take longer than the 3 s allowed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
 
 
+@available_anywhere
 class EpisodeCog(
-    commands.GroupCog, group_name="episode", group_description="Find, share and discuss podcast episodes"
+    commands.GroupCog, group_name="episode", group_description="Find and share podcast episodes"
 ):
     def __init__(
         self,
         search: EpisodeSearch,
         episodes: EpisodeRepository,
-        discussions: Discussions,
         podcast: Podcast,
         *,
         view_timeout: float = DEFAULT_TIMEOUT,
@@ -84,7 +98,6 @@ class EpisodeCog(
     ) -> None:
         self._search = search
         self._episodes = episodes
-        self._discussions = discussions
         self._podcast = podcast
         self.view_timeout = view_timeout  # how long buttons answer; tests shorten it
         self.token_lifetime = token_lifetime  # how long an interaction's token is safe to use; tests too
@@ -213,25 +226,12 @@ class EpisodeCog(
     @app_commands.describe(n="The episode number, as in “Ep. 59”")
     async def number(self, interaction: Interaction, n: app_commands.Range[int, 1, 99999]) -> None:
         await _defer(interaction)
-        first, *others = await self._numbered(n)
+        first, *others = await numbered_episodes(self._episodes, n)
         note = ""
         if others:
             also = "; ".join(f"{_title(other)} ({episode_facts(other)})" for other in others)
             note = f"Also numbered #{n}: {also}"[:2000]
         await (await self._browser(interaction)).show_card(interaction, first, note=note)
-
-    async def _numbered(self, n: int) -> list[StoredEpisode]:
-        """Episodes numbered `n`, originals first; a clear error naming the valid range if none is."""
-        found = await self._episodes.by_number(n)
-        if found:
-            return found
-        numbers = [episode.number for episode in await self._episodes.all() if episode.number is not None]
-        if not numbers:
-            raise UserFacingError(EMPTY_CATALOGUE)
-        raise UserFacingError(
-            f"There is no episode #{n}: episodes are numbered {min(numbers)} to {max(numbers)}. "
-            "Use /episode search to find one by topic."
-        )
 
     # ---- browse -----------------------------------------------------------------------------------
 
@@ -277,29 +277,7 @@ class EpisodeCog(
             if str(year).startswith(typed)
         ][:AUTOCOMPLETE_LIMIT]
 
-    # ---- discuss -----------------------------------------------------------------------------------
-
-    @app_commands.command(
-        name="discuss", description="Open (or find) this server's discussion thread of an episode"
-    )
-    @app_commands.describe(n="The episode number, as in “Ep. 59”")
-    async def discuss(self, interaction: Interaction, n: app_commands.Range[int, 1, 99999]) -> None:
-        member = interaction.user
-        if interaction.guild is None or not isinstance(member, discord.Member):
-            raise app_commands.NoPrivateMessage()
-        await _defer(interaction)
-        episode = (await self._numbered(n))[0]
-        card = discussion_post(member, episode, await self._podcast.image())
-        link = await self._discussions.find_or_open(
-            interaction.client, here=interaction.channel, member=member, episode=episode, card=card
-        )
-        if link.created:
-            message = f"I opened a discussion thread for {_title(episode)}: <#{link.thread_id}>"
-        else:
-            message = f"The discussion of {_title(episode)} is here: <#{link.thread_id}>"
-        await interaction.followup.send(message, ephemeral=True)
-
 
 async def setup(bot: PodcastBot) -> None:
     services = bot.services
-    await bot.add_cog(EpisodeCog(services.search, services.episodes, services.discussions, services.podcast))
+    await bot.add_cog(EpisodeCog(services.search, services.episodes, services.podcast))

@@ -38,7 +38,7 @@ from bot.ui.suggestions import (
     shown,
     votes_text,
 )
-from cogs.checks import guild_of, require_manage_guild
+from cogs.checks import FOR_MODERATORS, guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,9 @@ class SuggestionsCog(commands.Cog):
 
     # ---- /suggestions (moderators) -------------------------------------------------------------
 
-    @channel.command(name="set", description="Post suggestion cards in this channel (moderators)")
+    @channel.command(
+        name="set", description="Post suggestion cards in this channel (moderators)", extras=FOR_MODERATORS
+    )
     async def channel_set(
         self, interaction: discord.Interaction[PodcastBot], channel: discord.TextChannel
     ) -> None:
@@ -145,7 +147,9 @@ class SuggestionsCog(commands.Cog):
             f"Suggestions will be posted in {channel.mention}. Members suggest with /suggest.", ephemeral=True
         )
 
-    @channel.command(name="clear", description="Stop posting suggestion cards (moderators)")
+    @channel.command(
+        name="clear", description="Stop posting suggestion cards (moderators)", extras=FOR_MODERATORS
+    )
     async def channel_clear(self, interaction: discord.Interaction[PodcastBot]) -> None:
         require_manage_guild(interaction)
         await self._service.set_channel(guild_of(interaction).id, None)
@@ -155,7 +159,11 @@ class SuggestionsCog(commands.Cog):
             ephemeral=True,
         )
 
-    @suggestions.command(name="mark", description="Mark a suggestion planned, done or declined (moderators)")
+    @suggestions.command(
+        name="mark",
+        description="Mark a suggestion planned, done or declined (moderators)",
+        extras=FOR_MODERATORS,
+    )
     @app_commands.rename(number="id")
     @app_commands.describe(
         number="The suggestion's number: 12 for #12",

@@ -15,8 +15,10 @@ JSON = dict[str, Any]
 class CommandStore:
     """Registered application commands, global and per guild, as Discord stores them."""
 
-    def __init__(self, state: DiscordState) -> None:
+    def __init__(self, state: DiscordState, *, user_install: bool = True) -> None:
         self._state = state
+        # The app's installation contexts (GUILD_INSTALL, and USER_INSTALL when its settings allow it).
+        self.install_types = [0, 1] if user_install else [0]
         self.global_commands: dict[tuple[int, str], JSON] = {}
         self.guild_commands: dict[int, dict[tuple[int, str], JSON]] = {}
         self.sync_count = 0
@@ -40,9 +42,16 @@ class CommandStore:
             "description": command.get("description", ""),
             "description_localizations": command.get("description_localizations"),
             "contexts": command.get("contexts"),
-            "integration_types": command.get("integration_types") or [0],
+            # "Defaults to your app's configured contexts" (application-commands.mdx, the command object;
+            # the bulk-overwrite table still says [0], the default before discord-api-docs issue #7396
+            # was fixed). Both fields are "only for globally-scoped commands": a server's own commands
+            # belong to its installation.
+            "integration_types": command.get("integration_types") or list(self.install_types),
             "nsfw": bool(command.get("nsfw", False)),
         }
+        if guild_id is not None:
+            stored["integration_types"] = [0]
+            stored["contexts"] = [0]
         options = _strip_none(command.get("options") or [])
         if options:
             stored["options"] = options
@@ -57,6 +66,7 @@ class CommandStore:
         seen: set[tuple[int, str]] = set()
         for index, command in enumerate(commands):
             validate_command(command, errors, (index,))
+            self._validate_contexts(command, errors, index)
             key = (command.get("type", 1), command.get("name", ""))
             if key in seen:
                 errors.add(
@@ -66,6 +76,22 @@ class CommandStore:
                 )
             seen.add(key)
         errors.raise_if_any()
+
+    def _validate_contexts(self, command: JSON, errors: FormErrors, index: int) -> None:
+        """``integration_types`` must be installation contexts the app supports ("as long as any
+        included contexts are already supported on the application-level", application-commands.mdx,
+        "Installation Context"); ``contexts`` must be interaction context types. The error codes are
+        the emulator's: Discord documents the rule, not the error."""
+        for field_name, valid in (("integration_types", self.install_types), ("contexts", [0, 1, 2])):
+            values = command.get(field_name)
+            if values is None:
+                continue
+            if not isinstance(values, list) or any(value not in valid for value in values):
+                errors.add(
+                    (index, field_name),
+                    "APPLICATION_COMMAND_CONTEXTS_INVALID",
+                    f"{field_name} may only contain {valid} for this application",
+                )
 
     def bulk_overwrite(self, guild_id: int | None, commands: list[JSON]) -> list[JSON]:
         self.validate(commands)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -9,12 +10,13 @@ from typing import Any, Literal
 
 from discord_emulator.commands import CommandStore
 from discord_emulator.errors import ApiErrorRecord, FormErrors
-from discord_emulator.gateway import GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
+from discord_emulator.gateway import DIRECT_MESSAGES, GUILD_MESSAGES, MESSAGE_CONTENT, Gateway
 from discord_emulator.moderation import Moderation
 from discord_emulator.permissions import Permission
 from discord_emulator.ratelimits import RouteLimit
 from discord_emulator.state import (
     IS_COMPONENTS_V2,
+    IS_CROSSPOST,
     REPLY,
     ChangeSignal,
     Channel,
@@ -54,6 +56,7 @@ class EmulatorConfig:
     invalid_request_limit: int
     invalid_request_window: float
     ban_duration: float
+    user_install: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,7 @@ class Core:
         self.gateway = gateway
         self.changes = changes
         self.config = config
-        self.commands = CommandStore(state)
+        self.commands = CommandStore(state, user_install=config.user_install)
         self.moderation = Moderation(state)
         self.threads = ThreadLifecycle(state, gateway, changes)
         self.requests: list[RecordedRequest] = []
@@ -168,25 +171,32 @@ class Core:
             result.append(attachment)
         return result
 
-    def acting_member(self, channel: Channel, author: User) -> Member:
+    def acting_member(self, channel: Channel, author: User) -> Member | None:
         """The member whose permissions apply to ``author``'s message: webhook-style authors
-        (interaction responses) act with the application's bot member."""
+        (interaction responses) act with the application's bot member. None in a DM, and for the
+        responses of an app that is only installed to a user, in a server it is not in."""
+        if channel.is_private:
+            return None
         guild = self.state.guild_of(channel)
         member = guild.members.get(author.id)
-        return member if member is not None else self.state.bot_member(guild)
+        return member if member is not None else guild.members.get(self.state.bot.id)
 
     def can_mention_everyone(self, channel: Channel, author: User) -> bool:
+        if channel.is_private:
+            return False
         member = self.acting_member(channel, author)
+        if member is None:
+            return bool(self.state.app_permissions_in(channel) & Permission.MENTION_EVERYONE)
         return bool(self.state.permissions_in(channel, member) & Permission.MENTION_EVERYONE)
 
     def _apply_mentions(
         self, message: Message, channel: Channel, body: JSON, replied_user: int | None
     ) -> None:
-        guild = self.state.guild_of(channel)
+        guild = None if channel.is_private else self.state.guild_of(channel)
         everyone_ok = self.can_mention_everyone(channel, message.author)
 
         def role_pingable(role_id: int) -> bool:
-            role = guild.roles.get(role_id)
+            role = None if guild is None else guild.roles.get(role_id)
             return role is not None and not role.is_everyone and (role.mentionable or everyone_ok)
 
         # "In regular messages, all mention types are parsed ... In interactions and webhooks, only
@@ -248,8 +258,9 @@ class Core:
                     "type": 0,
                     "message_id": str(referenced.id),
                     "channel_id": str(referenced.channel_id),
-                    "guild_id": str(channel.guild_id),
                 }
+                if channel.guild_id is not None:
+                    reference["guild_id"] = str(channel.guild_id)
         flags = (int(body.get("flags") or 0) & SETTABLE_FLAGS) | extra_flags
         message = Message(
             id=message_id if message_id is not None else self.state.snowflakes.next(),
@@ -328,22 +339,74 @@ class Core:
             data.update(content="", embeds=[], attachments=[], components=[])
         return data
 
+    def _message_intent(self, message: Message) -> int | None:
+        """The intent a message event needs, or None when the bot gets no event for it: ephemeral
+        messages, and DMs the bot is not in (a user-installed app answering in a DM between users)."""
+        if message.ephemeral:
+            return None
+        if message.guild_id is not None:
+            return GUILD_MESSAGES
+        channel = self.state.channels.get(message.channel_id)
+        if channel is None or not any(user.id == self.state.bot.id for user in channel.recipients):
+            return None
+        return DIRECT_MESSAGES
+
+    def deliver_crosspost(self, message: Message) -> list[Message]:
+        """Copy a published message into every channel following its channel, as Discord's Channel
+        Follower webhooks do (resources/message.mdx, "Crosspost messages"): flag IS_CROSSPOST and a
+        message_reference to the original. Components are dropped (followers cannot use the source's
+        buttons) and nothing is mentioned (the source server's roles mean nothing there)."""
+        copies = []
+        for follower in self.state.followers.get(message.channel_id, []):
+            target = self.state.channels.get(follower.channel_id)
+            if target is None:
+                continue
+            crosspost = Message(
+                id=self.state.snowflakes.next(),
+                channel_id=target.id,
+                guild_id=target.guild_id,
+                author=follower.webhook,
+                content=message.content,
+                timestamp=self.state.clock.now(),
+                embeds=copy.deepcopy(message.embeds),
+                attachments=copy.deepcopy(message.attachments),
+                flags=IS_CROSSPOST,
+                webhook_id=follower.webhook.id,
+                message_reference={
+                    "type": 0,
+                    "channel_id": str(message.channel_id),
+                    "guild_id": str(message.guild_id),
+                    "message_id": str(message.id),
+                },
+            )
+            self.state.messages[crosspost.id] = crosspost
+            self.state.channel_messages.setdefault(target.id, []).append(crosspost.id)
+            target.last_message_id = crosspost.id
+            if self.state.bot.id in self.state.guild_of(target).members:
+                self.dispatch_message_create(crosspost)
+            copies.append(crosspost)
+        self.changes.notify()
+        return copies
+
     def dispatch_message_create(self, message: Message) -> None:
-        if not message.ephemeral:
+        intent = self._message_intent(message)
+        if intent is not None:
             data = self.gateway_message(message, created=True)
-            self.gateway.dispatch("MESSAGE_CREATE", data, intent=GUILD_MESSAGES)
+            self.gateway.dispatch("MESSAGE_CREATE", data, intent=intent)
 
     def dispatch_message_update(self, message: Message) -> None:
-        if not message.ephemeral:
-            self.gateway.dispatch("MESSAGE_UPDATE", self.gateway_message(message), intent=GUILD_MESSAGES)
+        intent = self._message_intent(message)
+        if intent is not None:
+            self.gateway.dispatch("MESSAGE_UPDATE", self.gateway_message(message), intent=intent)
 
     def dispatch_message_delete(self, message: Message) -> None:
-        if message.ephemeral:
+        intent = self._message_intent(message)
+        if intent is None:
             return
         data = {"id": str(message.id), "channel_id": str(message.channel_id)}
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
-        self.gateway.dispatch("MESSAGE_DELETE", data, intent=GUILD_MESSAGES)
+        self.gateway.dispatch("MESSAGE_DELETE", data, intent=intent)
 
     def now(self) -> float:
         """Monotonic seconds on the emulator's clock."""
@@ -383,10 +446,16 @@ class InteractionRecord:
     id: int
     token: str
     type: int
-    guild_id: int
+    guild_id: int | None
     channel_id: int
     user: User
     created_at: float
+    # Where it came from (0 a server, 1 the bot's DM, 2 another DM or group DM) and the installations
+    # it was authorized by: {"0": guild id or "0"} for the server install, {"1": user id} for the user's.
+    context: int = 0
+    owners: dict[str, str] = field(default_factory=dict)
+    # Discord shows every response of this interaction only to the user (Use External Apps off).
+    forced_ephemeral: bool = False
     command_name: str | None = None
     command_type: int | None = None
     source_message_id: int | None = None
@@ -403,13 +472,18 @@ class InteractionRecord:
         """Note that the bot used this interaction at ``now`` (the clock's monotonic seconds)."""
         self.last_activity = now
 
+    @property
+    def user_install_only(self) -> bool:
+        """Authorized by the user's installation alone: the app is not installed where it was used."""
+        return "0" not in self.owners
+
     def metadata(self) -> JSON:
         """``interaction_metadata`` of the messages this interaction produced."""
         data: JSON = {
             "id": str(self.id),
             "type": self.type,
             "user": self.user.payload(),
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": dict(self.owners),
         }
         if self.command_name is not None:
             data["name"] = self.command_name

@@ -23,7 +23,14 @@ The pieces (all importable from ``discord_emulator``):
   ``clear_channel_permissions``, ``delete_channel``, ``remove_guild``, ``remove_member``,
   ``post_message`` (a member writes), ``add_automod_rule``, ``block_links``. Each sends the bot the
   gateway event Discord would (GUILD_CREATE, CHANNEL_CREATE/UPDATE/DELETE, THREAD_UPDATE, ...);
-  ``await flush_gateway()`` waits until the bot has processed them.
+  ``await flush_gateway()`` waits until the bot has processed them. The bot gets no event of a server
+  it is not in (``add_guild(..., bot_installed=False)``).
+- Installations: ``add_user_install(person)`` installs the app to a person's account;
+  ``add_user`` (an account in no server), ``dm(a, b)``, ``bot_dm(person)`` and ``add_group_dm`` make
+  the places a user-installed app is used besides servers. ``run_command`` and the other actions
+  then send what Discord sends there: ``context``, ``authorizing_integration_owners``,
+  ``app_permissions``, a partial ``guild`` and ``member`` in a server, ``user`` in a DM; and they
+  refuse a command whose ``contexts`` or ``integration_types`` do not allow it there.
 - Users (``users.UserActions``): ``run_command``, ``autocomplete``, ``click``, ``select``,
   ``submit_modal`` dispatch INTERACTION_CREATE and wait for the bot's answer, returning an
   ``InteractionResult`` (or the choices); ``CommandUsageError`` when a real client could not have
@@ -44,7 +51,9 @@ commands (global and guild: bulk overwrite, list, get, create, edit, delete), ch
 (create with ``nonce``/``enforce_nonce``, get, list, edit, delete, crosspost, reactions, typing),
 threads (from a message, without one, forum posts, archived public threads, active guild threads),
 guild/roles/member reads, interaction callbacks (types 1, 4, 5, 6, 7, 8, 9, with ``with_response``),
-follow-ups and ``@original``. JSON or multipart (``payload_json`` + ``files[n]``) bodies.
+follow-ups and ``@original``. JSON or multipart (``payload_json`` + ``files[n]``) bodies. A
+user-installed app's answers are private where the user lacks Use External Apps in a server the app
+is not installed to, and it may send at most 5 follow-ups per interaction (40094).
 
 Discord's limits by default: per-route buckets (5 messages per 5 s per channel, 5 edits per 5 s,
 1 reaction per 0.25 s, 50 per second elsewhere) with X-RateLimit headers on every response; 50
@@ -136,6 +145,7 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
         allowed_privileged_intents: int = 0,
         max_concurrency: int = 1,
         session_start_limit: int = 1000,
+        user_install: bool = True,
         strict: bool = True,
     ) -> None:
         """Configure the emulator. Every default is Discord's own limit; a test that needs another
@@ -156,6 +166,10 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
         - Gateway: ``allowed_privileged_intents`` are those "switched on in the developer portal"
           (none by default: asking for one closes with 4014); ``max_concurrency`` IDENTIFYs per 5 s;
           ``session_start_limit`` IDENTIFYs per 24 h, after which the token is reset.
+        - ``user_install``: whether the app's Installation settings in the developer portal allow
+          User Install besides Guild Install (both are on for apps created since June 2024,
+          change-log.mdx "User-Installed Apps General Availability"). Without it, ``add_user_install``
+          is refused and so is a command whose ``integration_types`` includes USER_INSTALL.
         - With ``strict``, leaving the ``async with`` block raises if the bot called a route the
           emulator does not implement or the emulator itself failed.
         """
@@ -180,6 +194,7 @@ class DiscordEmulator(WorldEditing, UserActions, FaultInjection):
             invalid_request_limit=invalid_request_limit,
             invalid_request_window=invalid_request_window,
             ban_duration=ban_duration,
+            user_install=user_install,
         )
         self._gateway = Gateway(
             self.state,

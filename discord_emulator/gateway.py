@@ -28,6 +28,7 @@ GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
 GUILD_PRESENCES = 1 << 8
 GUILD_MESSAGES = 1 << 9
+DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 ALL_INTENTS = (1 << 26) - 1
@@ -441,8 +442,17 @@ class Gateway:
             return False
         if intent is not None and not session.intents & intent:
             return False
+        if event != "INTERACTION_CREATE" and not self._bot_may_see(data):
+            return False
         self._send_event(session, event, data)
         return True
+
+    def _bot_may_see(self, data: JSON) -> bool:
+        """A bot gets the events of the servers it is in, not of others: a user-installed app hears of
+        a server it is not in only through the interactions sent from there."""
+        raw = data.get("guild_id")
+        guild = self._state.guilds.get(int(raw)) if raw is not None and str(raw).isdigit() else None
+        return guild is None or self._state.bot.id in guild.members
 
     @property
     def intents(self) -> int:

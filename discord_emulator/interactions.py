@@ -195,7 +195,7 @@ def resolve_command_path(
 class OptionBuilder:
     """Turns Python values into the option list and ``resolved`` data a Discord client would send."""
 
-    def __init__(self, state: DiscordState, member: Member, channel: Channel) -> None:
+    def __init__(self, state: DiscordState, member: Member | None, channel: Channel) -> None:
         self._state = state
         self._member = member
         self._channel = channel
@@ -204,6 +204,8 @@ class OptionBuilder:
     def _resolve_user(self, target: Member | User) -> str:
         user = target.user if isinstance(target, Member) else target
         self.resolved.setdefault("users", {})[str(user.id)] = user.payload()
+        if self._channel.is_private:
+            return str(user.id)
         guild = self._state.guild_of(self._channel)
         member = guild.members.get(user.id)
         if member is not None:
@@ -226,7 +228,9 @@ class OptionBuilder:
             "name": channel.name,
             "type": int(channel.type),
             "guild_id": str(channel.guild_id),
-            "permissions": str(self._state.permissions_in(channel, self._member)),
+            "permissions": str(
+                0 if self._member is None else self._state.permissions_in(channel, self._member)
+            ),
         }
         if channel.is_thread:
             thread = channel.payload()

@@ -118,22 +118,27 @@ class Moderation:
             return False
         return any(host == domain or host.endswith("." + domain) for domain in self.blocked_domains)
 
-    def _applicable(self, channel: Channel, author: Member) -> list[AutoModRule]:
+    def _applicable(self, channel: Channel, author: Member | None) -> list[AutoModRule]:
+        """The rules that apply to ``author`` in ``channel``. AutoMod belongs to servers: none in a DM.
+        ``author`` None is an app that is not a member (installed to a user only): nothing exempts it."""
         state = self._state
-        guild = state.guild_of(channel)
-        if state.guild_permissions(guild, author) & EXEMPT_PERMISSIONS:
+        if channel.is_private:
             return []
+        guild = state.guild_of(channel)
+        if author is not None and state.guild_permissions(guild, author) & EXEMPT_PERMISSIONS:
+            return []
+        roles = set() if author is None else set(author.role_ids)
         channel_ids = {channel.id, state.parent_of(channel).id}
         return [
             rule
             for rule in self.rules
             if rule.enabled
             and rule.guild_id == guild.id
-            and not rule.exempt_roles & set(author.role_ids)
+            and not rule.exempt_roles & roles
             and not rule.exempt_channels & channel_ids
         ]
 
-    def check_message(self, channel: Channel, author: Member, body: JSON) -> None:
+    def check_message(self, channel: Channel, author: Member | None, body: JSON) -> None:
         """Raise Discord's 400 if the harmful-links filter or an AutoMod rule blocks ``body``."""
         if self.blocked_domains and any(self._is_blocked_domain(url) for url in message_urls(body)):
             raise DiscordApiError(400, 240000, "Message blocked by harmful links filter")
@@ -141,7 +146,7 @@ class Moderation:
         if rules and any(rule.matches(text) for text in message_texts(body) for rule in rules):
             raise DiscordApiError(400, 200000, "Message was blocked by automatic moderation")
 
-    def check_title(self, channel: Channel, author: Member, title: str) -> None:
+    def check_title(self, channel: Channel, author: Member | None, title: str) -> None:
         """A thread or forum post name that an AutoMod rule blocks (code 200001)."""
         if any(rule.matches(title) for rule in self._applicable(channel, author)):
             raise DiscordApiError(400, 200001, "Title was blocked by automatic moderation")

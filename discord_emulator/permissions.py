@@ -64,7 +64,8 @@ ALL_PERMISSIONS = 0
 for _bit in Permission:
     ALL_PERMISSIONS |= _bit.value
 
-# What @everyone gets in a newly created server.
+# What @everyone gets in a newly created server (USE_EXTERNAL_APPS "is enabled for servers by default",
+# change-log.mdx, June 27 2024).
 DEFAULT_EVERYONE_PERMISSIONS = (
     Permission.CREATE_INSTANT_INVITE
     | Permission.ADD_REACTIONS
@@ -87,6 +88,7 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | Permission.USE_EMBEDDED_ACTIVITIES
     | Permission.SEND_VOICE_MESSAGES
     | Permission.SEND_POLLS
+    | Permission.USE_EXTERNAL_APPS
 ).value
 
 # What a typical invite link grants a community bot's managed role (no MENTION_EVERYONE, no admin).

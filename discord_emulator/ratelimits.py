@@ -38,6 +38,9 @@ DISCORD_ROUTE_LIMITS: Mapping[str, RouteLimit] = {
     "POST /channels/{channel_id}/messages": RouteLimit(5, 5.0),
     "PATCH /channels/{channel_id}/messages/{message_id}": RouteLimit(5, 5.0),
     "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me": RouteLimit(1, 0.25),
+    # Publishing: undocumented; MonitoRSS users and the discord.py community report 10 an hour per
+    # channel (synzen/MonitoRSS#184).
+    "POST /channels/{channel_id}/messages/{message_id}/crosspost": RouteLimit(10, 3600.0),
 }
 # The top-level resources a bucket is split by (rate-limits.mdx, "Per-route rate limits"). discord.py
 # treats an interaction callback's id and token like a webhook's.

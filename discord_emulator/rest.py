@@ -327,7 +327,8 @@ class RestApi:
                 "redirect_uris": [],
                 "interactions_endpoint_url": None,
                 "approximate_guild_count": len(state.guilds),
-                "integration_types_config": {"0": {}},
+                # The installation contexts of its Installation settings (resources/application.mdx).
+                "integration_types_config": {str(kind): {} for kind in self.core.commands.install_types},
             }
         )
 

@@ -23,9 +23,18 @@ GUILD_MESSAGE_REACTIONS = 1 << 10
 
 
 def bot_channel(core: Core, request: web.Request) -> Channel:
-    """The channel of the path, in a guild the bot is in (else 404 Unknown Channel / 403 Missing Access)."""
+    """The channel of the path, in a guild the bot is in (else 404 Unknown Channel / 403 Missing Access).
+
+    A DM or group DM of other people is Missing Access too: a user-installed app answers there only
+    through its interactions. The bot's own DM is not modelled beyond interactions: a route to it is
+    recorded as unsupported (and answered 404)."""
     channel = core.state.channel(snowflake(request, "channel_id"))
-    guild = core.state.guilds.get(channel.guild_id)
+    if channel.is_private:
+        if any(user.id == core.state.bot.id for user in channel.recipients):
+            core.unsupported.append(f"{request.method} {request.path} (the bot's DM channel)")
+            raise DiscordApiError.not_found()
+        raise DiscordApiError.missing_access()
+    guild = core.state.guilds.get(channel.guild_id or 0)
     if guild is None or core.state.bot.id not in guild.members:
         raise DiscordApiError.missing_access()
     return channel
@@ -169,6 +178,7 @@ class ChannelRoutes:
             raise DiscordApiError.already_crossposted()
         message.flags |= CROSSPOSTED
         self.core.dispatch_message_update(message)
+        self.core.deliver_crosspost(message)
         return json_response(self._payload(message))
 
     async def add_reaction(self, request: web.Request) -> web.Response:

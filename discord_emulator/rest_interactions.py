@@ -21,6 +21,10 @@ PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE
 AUTOCOMPLETE_RESULT, MODAL = 8, 9
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 CONTEXT_MENU_COMMAND = 23
+# "User-installed apps are now limited to creating a maximum of 5 follow-ups when responding to
+# interactions ... apps installed to the server are unaffected" (change-log.mdx, June 27 2024); the
+# error is 40094 (topics/opcodes-and-status-codes.mdx), its HTTP status undocumented (400 here).
+USER_INSTALL_FOLLOWUP_LIMIT = 5
 
 # Which callback types Discord accepts for each interaction type.
 ALLOWED_CALLBACKS = {
@@ -107,7 +111,7 @@ class InteractionRoutes:
     ) -> Message:
         core = self.core
         channel = core.state.channel(record.channel_id)
-        ephemeral = int(data.get("flags") or 0) & EPHEMERAL
+        ephemeral = int(data.get("flags") or 0) & EPHEMERAL or (EPHEMERAL if record.forced_ephemeral else 0)
         if record.type == 2:
             message_type = CHAT_INPUT_COMMAND if record.command_type in (None, 1) else CONTEXT_MENU_COMMAND
         else:
@@ -194,6 +198,10 @@ class InteractionRoutes:
             message = original
             core.dispatch_message_update(message)
         else:
+            if record.user_install_only and len(record.followup_ids) >= USER_INSTALL_FOLLOWUP_LIMIT:
+                raise DiscordApiError(
+                    400, 40094, "This interaction has hit the maximum number of follow up messages"
+                )
             channel = core.state.channel(record.channel_id)
             thread_id = request.query.get("thread_id")
             if thread_id is not None and thread_id.isdigit():
@@ -203,7 +211,8 @@ class InteractionRoutes:
                 core.state.bot,
                 body,
                 files,
-                extra_flags=int(body.get("flags") or 0) & EPHEMERAL,
+                extra_flags=int(body.get("flags") or 0) & EPHEMERAL
+                or (EPHEMERAL if record.forced_ephemeral else 0),
                 webhook_id=core.state.application_id,
                 interaction_metadata=record.metadata(),
             )

@@ -23,6 +23,7 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 HAS_THREAD = 1 << 5
 CROSSPOSTED = 1 << 0
+IS_CROSSPOST = 1 << 1
 IS_COMPONENTS_V2 = 1 << 15
 REPLY = 19
 CHAT_INPUT_COMMAND = 20
@@ -35,7 +36,9 @@ class ChannelType(IntEnum):
     """Discord channel types the emulator models."""
 
     TEXT = 0
+    DM = 1
     VOICE = 2
+    GROUP_DM = 3
     CATEGORY = 4
     ANNOUNCEMENT = 5
     ANNOUNCEMENT_THREAD = 10
@@ -47,6 +50,7 @@ class ChannelType(IntEnum):
 THREAD_TYPES = frozenset(
     {ChannelType.ANNOUNCEMENT_THREAD, ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD}
 )
+PRIVATE_TYPES = frozenset({ChannelType.DM, ChannelType.GROUP_DM})
 MESSAGEABLE_TYPES = frozenset({ChannelType.TEXT, ChannelType.VOICE, ChannelType.ANNOUNCEMENT} | THREAD_TYPES)
 
 
@@ -161,10 +165,11 @@ class Overwrite:
 
 @dataclass(eq=False)
 class Channel:
-    """A guild channel, category, forum or thread."""
+    """A guild channel, category, forum or thread; or a DM or group DM (``guild_id`` None, with
+    ``recipients``)."""
 
     id: int
-    guild_id: int
+    guild_id: int | None
     type: ChannelType
     name: str
     position: int = 0
@@ -188,6 +193,8 @@ class Channel:
     applied_tags: list[int] = field(default_factory=list)
     # Forum-only state.
     available_tags: list[JSON] = field(default_factory=list)
+    # DM and group DM state: the people in it (a DM has two).
+    recipients: list[User] = field(default_factory=list)
     created_at: datetime = field(kw_only=True)
 
     def __post_init__(self) -> None:
@@ -201,12 +208,21 @@ class Channel:
         return self.type in THREAD_TYPES
 
     @property
+    def is_private(self) -> bool:
+        """A DM or group DM: no server, no permissions, only its recipients."""
+        return self.type in PRIVATE_TYPES
+
+    @property
     def mention(self) -> str:
         return f"<#{self.id}>"
 
     def payload(self, self_id: int | None = None) -> JSON:
+        """The channel object; ``self_id`` is who looks at it (a thread's own member, a DM's
+        recipients other than them)."""
         if self.is_thread:
             return self._thread_payload(self_id)
+        if self.is_private:
+            return self._private_payload(self_id)
         data: JSON = {
             "id": str(self.id),
             "type": int(self.type),
@@ -235,6 +251,19 @@ class Channel:
                 default_sort_order=None,
                 default_forum_layout=0,
             )
+        return data
+
+    def _private_payload(self, self_id: int | None) -> JSON:
+        # A DM lists the other recipient(s), not the one looking (resources/channel.mdx, example DM).
+        data: JSON = {
+            "id": str(self.id),
+            "type": int(self.type),
+            "last_message_id": None if self.last_message_id is None else str(self.last_message_id),
+            "flags": self.flags,
+            "recipients": [user.payload() for user in self.recipients if user.id != self_id],
+        }
+        if self.type is ChannelType.GROUP_DM:
+            data.update(name=self.name or None, icon=None, owner_id=str(self.owner_id))
         return data
 
     def _thread_payload(self, self_id: int | None) -> JSON:
@@ -458,6 +487,15 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Follower:
+    """A Channel Follower webhook (resources/webhook.mdx, type 2): it posts the source channel's
+    crossposts in ``channel_id``, under the source server's and channel's name."""
+
+    webhook: User
+    channel_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredFile:
     """An uploaded file's bytes, served back at the attachment's URL."""
 
@@ -478,8 +516,13 @@ class DiscordState:
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[int]] = {}
         self.files: dict[int, StoredFile] = {}
+        # Channel Following: an announcement channel's id -> the follower webhooks posting its
+        # crossposts into other channels (resources/channel.mdx, "Follow Announcement Channel").
+        self.followers: dict[int, list[Follower]] = {}
         self.application_id = self.snowflakes.next()
         self.application_name = application_name
+        # Users who installed the app to their account (resources/application.mdx, "User Context").
+        self.user_installs: set[int] = set()
         self.bot = self.add_user(bot_name, bot=True, discriminator="4821")
         self.owner_user = self.add_user("app-owner")
         self.token = self._new_token()
@@ -519,7 +562,35 @@ class DiscordState:
         return message
 
     def guild_of(self, channel: Channel) -> Guild:
+        """The server of a guild channel; a DM has none, and no route of a server applies to it."""
+        if channel.guild_id is None:
+            raise DiscordApiError.missing_access()
         return self.guilds[channel.guild_id]
+
+    def installed_in(self, guild: Guild) -> bool:
+        """Whether the app is installed to ``guild`` (its bot is a member)."""
+        return self.bot.id in guild.members
+
+    def private_channel(
+        self, recipients: list[User], *, name: str = "", owner: User | None = None
+    ) -> Channel:
+        """The DM between two users (the same one every time), or a new group DM of more."""
+        if len(recipients) == 2:
+            wanted = {user.id for user in recipients}
+            for channel in self.channels.values():
+                if channel.type is ChannelType.DM and {user.id for user in channel.recipients} == wanted:
+                    return channel
+        channel = Channel(
+            id=self.snowflakes.next(),
+            guild_id=None,
+            type=ChannelType.DM if len(recipients) == 2 else ChannelType.GROUP_DM,
+            name=name,
+            owner_id=None if len(recipients) == 2 else (owner or recipients[0]).id,
+            recipients=list(recipients),
+            created_at=self.clock.now(),
+        )
+        self.channels[channel.id] = channel
+        return channel
 
     def parent_of(self, channel: Channel) -> Channel:
         """The channel whose overwrites govern ``channel`` (itself unless it is a thread)."""
@@ -559,7 +630,49 @@ class DiscordState:
         return guild.members[self.bot.id]
 
     def bot_permissions_in(self, channel: Channel) -> int:
-        return self.permissions_in(channel, self.bot_member(self.guild_of(channel)))
+        """The bot member's permissions in a guild channel; none where the bot is not a member."""
+        guild = self.guild_of(channel)
+        if not self.installed_in(guild):
+            return 0
+        return self.permissions_in(channel, self.bot_member(guild))
+
+    def app_permissions_in(self, channel: Channel) -> int:
+        """``app_permissions`` of an interaction from ``channel`` (interactions/receiving-and-responding.mdx).
+
+        - A server the bot is in: the bot's permissions there.
+        - A server it is not in (the app is only installed to the user): "the same as the permissions
+          for @everyone" (change-log.mdx, "Calculated Permissions in Interaction Payloads", 2022),
+          with ATTACH_FILES and EMBED_LINKS always added (discord-api-docs issue #5316, fixed by Discord).
+        - DMs and group DMs with other users: ``ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE`` (the
+          interaction object's footnote); the bot is not in them.
+        - The DM with the bot: those and ``USE_EXTERNAL_EMOJIS`` (the same footnote), plus what the bot
+          does in its own DM (see, send, read the history, react).
+        """
+        responses = Permission.ATTACH_FILES | Permission.EMBED_LINKS | Permission.MENTION_EVERYONE
+        if channel.is_private:
+            if any(user.id == self.bot.id for user in channel.recipients):
+                return int(
+                    responses
+                    | Permission.USE_EXTERNAL_EMOJIS
+                    | Permission.VIEW_CHANNEL
+                    | Permission.SEND_MESSAGES
+                    | Permission.READ_MESSAGE_HISTORY
+                    | Permission.ADD_REACTIONS
+                )
+            return int(responses)
+        guild = self.guild_of(channel)
+        if self.installed_in(guild):
+            return self.bot_permissions_in(channel)
+        governing = self.parent_of(channel)
+        everyone = governing.overwrites.get(guild.id)
+        bits = apply_overwrites(
+            guild.everyone.permissions,
+            everyone_overwrite=None if everyone is None else (everyone.allow, everyone.deny),
+            role_overwrites=[],
+            member_overwrite=None,
+            in_thread=channel.is_thread,
+        )
+        return bits | Permission.ATTACH_FILES | Permission.EMBED_LINKS
 
     def require(self, channel: Channel, *needed: Permission) -> None:
         """Raise Discord's 403 if the bot lacks a permission: no VIEW_CHANNEL is 50001, the rest 50013."""

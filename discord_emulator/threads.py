@@ -38,7 +38,7 @@ class ThreadLifecycle:
     def dispatch_update(self, thread: Channel) -> None:
         """THREAD_UPDATE, to a bot that can see the thread (discord.py drops archived threads from its
         cache when it gets one)."""
-        guild = self._state.guilds.get(thread.guild_id)
+        guild = self._state.guilds.get(thread.guild_id or 0)
         if guild is None or self._state.bot.id not in guild.members:
             return
         if self._state.bot_permissions_in(thread) & Permission.VIEW_CHANNEL:

@@ -7,6 +7,15 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from discord_emulator.contexts import (
+    GUILD_INSTALL,
+    Surface,
+    command_owners,
+    forced_ephemeral,
+    location_payload,
+    owners_for,
+    surface_of,
+)
 from discord_emulator.core import Core, InteractionRecord
 from discord_emulator.errors import CommandUsageError, InteractionFailed, InteractionTimeout
 from discord_emulator.gateway import Gateway
@@ -22,7 +31,7 @@ from discord_emulator.interactions import (
     walk_components,
 )
 from discord_emulator.permissions import Permission
-from discord_emulator.state import ChangeSignal, Channel, DiscordState, Guild, Member
+from discord_emulator.state import ChangeSignal, Channel, DiscordState, Member, Message, User
 
 JSON = dict[str, Any]
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
@@ -47,69 +56,63 @@ class UserActions:
         (``bot.get_guild`` works); discord.py's own ``on_ready`` may come ``guild_ready_timeout`` later."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        await self._wait_until_connected(timeout)
+        await self._gateway.flush(max(deadline - loop.time(), 0.1))
+
+    async def _wait_until_connected(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until the bot identified and was sent READY. An interaction needs no more: events
+        reach the bot in order on one socket and discord.py parses them in order, so it sees every
+        change sent before the interaction. A flush would ask the bot for a heartbeat, which
+        discord.py sends through its gateway rate limiter (110 sends a minute), and past that its
+        reading stalls: a test of a few hundred commands would see the bot freeze as Discord never
+        makes it."""
         ready = await self._changes.wait_until(
             lambda: self._gateway.ready_sent and self._gateway.connected, timeout
         )
         if not ready:
             raise TimeoutError(f"the bot did not connect to the gateway within {timeout}s")
-        await self._gateway.flush(max(deadline - loop.time(), 0.1))
 
     # ------------------------------------------------------------- interactions
-    def _check_member(self, member: Member, channel: Channel) -> int:
-        if member.guild_id != channel.guild_id or member.id not in self.state.guild_of(channel).members:
-            raise CommandUsageError(f"{member.name} is not a member of the channel's guild")
-        bits = self.state.permissions_in(channel, member)
-        if not bits & Permission.VIEW_CHANNEL:
-            raise CommandUsageError(f"{member.name} cannot see #{channel.name}")
-        return bits
-
     def _dispatch_interaction(
         self,
         kind: int,
-        member: Member,
-        channel: Channel,
+        surface: Surface,
         data: JSON,
+        owners: dict[str, str],
         *,
         message_id: int | None = None,
         command: JSON | None = None,
     ) -> InteractionRecord:
         if self._gateway.session is None:
             raise RuntimeError("the bot has no gateway session; start it and await wait_until_ready()")
-        guild = self.state.guild_of(channel)
         record = InteractionRecord(
             id=self.state.snowflakes.next(),
             token=secrets.token_urlsafe(96),
             type=kind,
-            guild_id=guild.id,
-            channel_id=channel.id,
-            user=member.user,
+            guild_id=None if surface.guild is None else surface.guild.id,
+            channel_id=surface.channel.id,
+            user=surface.user,
             created_at=self._core.now(),
+            context=surface.context,
+            owners=owners,
+            forced_ephemeral=forced_ephemeral(self.state, surface),
             command_name=None if command is None else command["name"],
             command_type=None if command is None else command.get("type", 1),
             source_message_id=message_id,
         )
         record.touch(self._core.now())
-        member_bits = self.state.permissions_in(channel, member)
         payload: JSON = {
             "id": str(record.id),
             "application_id": str(self.state.application_id),
             "type": kind,
             "data": data,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
-            "channel_id": str(channel.id),
-            "channel": {**channel.payload(), "permissions": str(member_bits)},
-            "member": member.payload(permissions=member_bits),
+            **location_payload(self.state, surface),
             "token": record.token,
             "version": 1,
-            "app_permissions": str(self.state.bot_permissions_in(channel)),
             "locale": "en-US",
-            "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "authorizing_integration_owners": dict(owners),
         }
         if message_id is not None:
             payload["message"] = self.state.message_payload(self.state.messages[message_id])
@@ -156,16 +159,18 @@ class UserActions:
             raise InteractionTimeout(f"{reason} (API errors: {errors})", result)
         return result
 
-    def _command_table(self, guild: Guild) -> tuple[dict[tuple[int, str], JSON], set[str]]:
+    def _command_table(self, surface: Surface) -> dict[tuple[int, str], JSON]:
+        """The commands a client offers there: global ones, and in a server the app is installed to,
+        the server's own (which win on a name clash)."""
         commands = self._core.commands
         table = dict(commands.global_commands)
-        guild_table = commands.guild_commands.get(guild.id, {})
-        table.update(guild_table)
-        return table, {command["id"] for command in guild_table.values()}
+        if surface.guild is not None and self.state.installed_in(surface.guild):
+            table.update(commands.guild_commands.get(surface.guild.id, {}))
+        return table
 
     async def _prepare_command(
         self,
-        member: Member,
+        who: Member | User,
         channel: Channel,
         command: str,
         values: Mapping[str, Any],
@@ -173,37 +178,39 @@ class UserActions:
         focused: str | None,
         timeout: float,  # noqa: ASYNC109
         ignore_default_permissions: bool,
-    ) -> tuple[JSON, JSON]:
-        await self.wait_until_ready(timeout)
-        bits = self._check_member(member, channel)
-        guild = self.state.guild_of(channel)
+    ) -> tuple[Surface, JSON, JSON, dict[str, str]]:
+        await self._wait_until_connected(timeout)
+        surface = surface_of(self.state, who, channel)
         if not self._core.commands.synced_scopes:
             await self._changes.wait_until(lambda: bool(self._core.commands.synced_scopes), timeout)
-        table, guild_ids = self._command_table(guild)
-        definition, trail, leaf = resolve_command_path(table, command)
+        definition, trail, leaf = resolve_command_path(self._command_table(surface), command)
+        owners = command_owners(self.state, surface, definition)
         required = definition.get("default_member_permissions")
-        if not ignore_default_permissions:
+        if surface.member is not None and not ignore_default_permissions:
+            name = surface.member.name
+            bits = surface.permissions
             if not bits & Permission.USE_APPLICATION_COMMANDS:
-                raise CommandUsageError(f"{member.name} may not use application commands in #{channel.name}")
-            if required is not None and int(required) & bits != int(required):
+                raise CommandUsageError(f"{name} may not use application commands in #{channel.name}")
+            # A server's command permissions belong to its installation of the app.
+            if "0" in owners and required is not None and int(required) & bits != int(required):
                 raise CommandUsageError(
-                    f"/{definition['name']} is hidden from {member.name}: it needs permissions {required} "
+                    f"/{definition['name']} is hidden from {name}: it needs permissions {required} "
                     "(pass ignore_default_permissions=True to act as if an admin overrode it)"
                 )
-        builder = OptionBuilder(self.state, member, channel)
+        builder = OptionBuilder(self.state, surface.member, channel)
         options = nest_options(definition, trail, builder.leaf_options(leaf, values, focused=focused))
         data: JSON = {"id": definition["id"], "name": definition["name"], "type": definition.get("type", 1)}
         if options:
             data["options"] = options
         if builder.resolved:
             data["resolved"] = builder.resolved
-        if definition["id"] in guild_ids:
-            data["guild_id"] = str(guild.id)
-        return definition, data
+        if definition.get("guild_id") is not None:
+            data["guild_id"] = definition["guild_id"]
+        return surface, definition, data, owners
 
     async def run_command(
         self,
-        member: Member,
+        member: Member | User,
         channel: Channel,
         command: str,
         /,
@@ -214,7 +221,16 @@ class UserActions:
         ignore_default_permissions: bool = False,
         **values: Any,
     ) -> InteractionResult:
-        """``member`` runs ``/command`` (``"episode search"`` for subcommands) in ``channel``.
+        """``member`` runs ``/command`` (``"episode search"`` for subcommands) in ``channel``: a server's
+        channel (``member`` must be a member there, a ``Member`` or their ``User``) or a DM or group DM
+        they are in (``dm``, ``bot_dm``, ``add_group_dm``).
+
+        The command must be available there as in Discord's client: its ``contexts`` must include the
+        channel's context (a server, the bot's DM, another DM), and the app must be installed there in
+        a way its ``integration_types`` allow: to the server (the bot is a member), or to ``member``
+        (``add_user_install``) for a command with USER_INSTALL. The interaction then carries that
+        ``context``, its ``authorizing_integration_owners`` and ``app_permissions``, a partial ``guild``
+        and ``member`` in a server (even one the bot is not in), ``user`` in a DM.
 
         Options go by keyword (or ``options={...}`` for names that are not identifiers or that clash
         with ``timeout``/``settle``/``options``/``ignore_default_permissions``) and are checked
@@ -226,7 +242,7 @@ class UserActions:
         ``InteractionFailed`` if every answer it gave was rejected by the API; both carry ``.result``.
         """
         merged = {**(options or {}), **values}
-        definition, data = await self._prepare_command(
+        surface, definition, data, owners = await self._prepare_command(
             member,
             channel,
             command,
@@ -235,12 +251,12 @@ class UserActions:
             timeout=timeout,
             ignore_default_permissions=ignore_default_permissions,
         )
-        record = self._dispatch_interaction(APPLICATION_COMMAND, member, channel, data, command=definition)
+        record = self._dispatch_interaction(APPLICATION_COMMAND, surface, data, owners, command=definition)
         return await self._await_result(record, timeout, settle)
 
     async def autocomplete(
         self,
-        member: Member,
+        member: Member | User,
         channel: Channel,
         command: str,
         /,
@@ -254,7 +270,7 @@ class UserActions:
         (``[{"name", "value"}]``). Raises ``InteractionFailed`` if every answer was rejected (e.g. more
         than 25 choices), ``InteractionTimeout`` if none came."""
         merged = {**(options or {}), **values}
-        definition, data = await self._prepare_command(
+        surface, definition, data, owners = await self._prepare_command(
             member,
             channel,
             command,
@@ -263,7 +279,7 @@ class UserActions:
             timeout=timeout,
             ignore_default_permissions=False,
         )
-        record = self._dispatch_interaction(AUTOCOMPLETE, member, channel, data, command=definition)
+        record = self._dispatch_interaction(AUTOCOMPLETE, surface, data, owners, command=definition)
         result = await self._await_result(record, timeout, 0.0)
         return list(result.choices or ())
 
@@ -276,7 +292,7 @@ class UserActions:
 
     async def _component_interaction(
         self,
-        member: Member,
+        member: Member | User,
         message: JSON | int,
         custom_id: str,
         extra: JSON,
@@ -284,7 +300,7 @@ class UserActions:
         settle: float,
     ) -> InteractionResult:
         channel, message_id = self._stored_message(message)
-        self._check_member(member, channel)
+        surface = surface_of(self.state, member, channel)
         stored = self.state.messages[message_id]
         component = find_component(stored.components, custom_id=custom_id, label=None)
         if component is None:
@@ -300,12 +316,24 @@ class UserActions:
             "id": component.get("id", 0),
             **extra,
         }
-        record = self._dispatch_interaction(MESSAGE_COMPONENT, member, channel, data, message_id=message_id)
+        record = self._dispatch_interaction(
+            MESSAGE_COMPONENT, surface, data, self._message_owners(surface, stored), message_id=message_id
+        )
         return await self._await_result(record, timeout, settle)
+
+    def _message_owners(self, surface: Surface, message: Message) -> dict[str, str]:
+        """The installations behind a component's message: those of the interaction that sent it (a
+        user-installed app's message stays authorized by its user, whoever clicks), else the server's
+        (a message the bot posted itself)."""
+        metadata = message.interaction_metadata or {}
+        owners = metadata.get("authorizing_integration_owners")
+        if owners:
+            return dict(owners)
+        return owners_for(self.state, surface, [GUILD_INSTALL])
 
     async def click(
         self,
-        member: Member,
+        member: Member | User,
         message: JSON | int,
         custom_id: str,
         *,
@@ -318,7 +346,7 @@ class UserActions:
 
     async def select(
         self,
-        member: Member,
+        member: Member | User,
         message: JSON | int,
         custom_id: str,
         values: Sequence[str],
@@ -344,7 +372,7 @@ class UserActions:
 
     async def submit_modal(
         self,
-        member: Member,
+        member: Member | User,
         shown: InteractionResult,
         values: Mapping[str, str],
         *,
@@ -354,11 +382,11 @@ class UserActions:
         """``member`` fills in the modal the bot showed in ``shown`` (``values`` by custom_id) and submits."""
         if shown.modal is None:
             raise CommandUsageError("that interaction was not answered with a modal")
-        channel = self.state.channel(shown.channel_id)
-        self._check_member(member, channel)
+        surface = surface_of(self.state, member, self.state.channel(shown.channel_id))
         data = {"custom_id": shown.modal["custom_id"], "components": modal_submission(shown.modal, values)}
+        showing = self._core.interactions[shown.interaction_id]
         record = self._dispatch_interaction(
-            MODAL_SUBMIT, member, channel, data, message_id=shown.source_message_id
+            MODAL_SUBMIT, surface, data, dict(showing.owners), message_id=shown.source_message_id
         )
         return await self._await_result(record, timeout, settle)
 

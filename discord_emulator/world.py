@@ -22,10 +22,12 @@ from discord_emulator.state import (
     Channel,
     ChannelType,
     DiscordState,
+    Follower,
     Guild,
     Member,
     Overwrite,
     Role,
+    User,
 )
 from discord_emulator.users import message_id_of
 
@@ -57,20 +59,27 @@ class WorldEditing:
         bot_permissions: PermissionsLike = DEFAULT_BOT_PERMISSIONS,
         everyone_permissions: PermissionsLike = DEFAULT_EVERYONE_PERMISSIONS,
         owner_name: str = "owner",
+        bot_installed: bool = True,
     ) -> Guild:
         """A server with @everyone, an owner member, the bot (with a managed role holding
-        ``bot_permissions``) and one text channel per name in ``channels``. GUILD_CREATE if connected."""
+        ``bot_permissions``) and one text channel per name in ``channels``. GUILD_CREATE if connected.
+
+        ``bot_installed=False``: a server that never added the app (no bot member, no bot role, no
+        event): its members reach the app only by installing it to their account (``add_user_install``),
+        and the bot hears of the server only through their interactions."""
         state = self.state
         owner = state.add_user(owner_name)
         guild = Guild(id=state.snowflakes.next(), name=name, owner_id=owner.id)
         state.guilds[guild.id] = guild
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", as_bits(everyone_permissions), 0)
         guild.members[owner.id] = Member(owner, guild.id, [], joined_at=state.clock.now())
-        self._join_bot(guild, as_bits(bot_permissions))
+        if bot_installed:
+            self._join_bot(guild, as_bits(bot_permissions))
         for position, channel_name in enumerate(channels):
             self._new_channel(guild, channel_name, ChannelType.TEXT, position=position)
-        payload = guild_create_payload(state, guild, self._gateway.intents, joined=True)
-        self._gateway.dispatch("GUILD_CREATE", payload, intent=GUILDS)
+        if bot_installed:
+            payload = guild_create_payload(state, guild, self._gateway.intents, joined=True)
+            self._gateway.dispatch("GUILD_CREATE", payload, intent=GUILDS)
         self._changes.notify()
         return guild
 
@@ -225,6 +234,55 @@ class WorldEditing:
         self._changes.notify()
         return member
 
+    # ------------------------------------------------------------- people and their own installs
+    def add_user(self, name: str) -> User:
+        """A Discord account that is in no server (yet): a friend to DM, say."""
+        user = self.state.add_user(name)
+        self._changes.notify()
+        return user
+
+    def add_user_install(self, who: Member | User) -> None:
+        """``who`` installs the app to their account (resources/application.mdx, "User Context"): its
+        commands that allow USER_INSTALL then work for them in every server, DM and group DM, including
+        those the bot is not in. Refused if the app's installation settings do not allow user installs."""
+        if not self._core.config.user_install:
+            raise CommandUsageError(
+                "the app does not support user installs (DiscordEmulator(user_install=False)), "
+                "as if User Install were off in the developer portal's Installation settings"
+            )
+        self.state.user_installs.add(_user(who).id)
+        self._changes.notify()
+
+    def remove_user_install(self, who: Member | User) -> None:
+        """``who`` removes the app from their account."""
+        self.state.user_installs.discard(_user(who).id)
+        self._changes.notify()
+
+    def dm(self, who: Member | User, other: Member | User) -> Channel:
+        """The DM between two people (the same channel each time). Between two users it is a
+        PRIVATE_CHANNEL context for the app; with the bot it is the BOT_DM context (``bot_dm``)."""
+        first, second = _user(who), _user(other)
+        if first.id == second.id:
+            raise CommandUsageError("a DM needs two different people")
+        channel = self.state.private_channel([first, second])
+        self._changes.notify()
+        return channel
+
+    def bot_dm(self, who: Member | User) -> Channel:
+        """The DM between ``who`` and the app's bot user (the BOT_DM interaction context)."""
+        return self.dm(who, self.state.bot)
+
+    def add_group_dm(self, owner: Member | User, *others: Member | User, name: str = "") -> Channel:
+        """A group DM of ``owner`` and ``others`` (a PRIVATE_CHANNEL context for the app)."""
+        people = [_user(owner), *(_user(other) for other in others)]
+        if len({user.id for user in people}) < 2:
+            raise CommandUsageError("a group DM needs at least two different people")
+        if len(people) == 2:
+            raise CommandUsageError("two people share a DM (dm()), not a group DM")
+        channel = self.state.private_channel(people, name=name, owner=people[0])
+        self._changes.notify()
+        return channel
+
     def remove_member(self, guild: Guild, member: Member) -> None:
         """The member leaves (GUILD_MEMBER_REMOVE with the members intent)."""
         del guild.members[member.id]
@@ -312,6 +370,23 @@ class WorldEditing:
             self._gateway.dispatch("CHANNEL_DELETE", channel.payload(), intent=GUILDS)
         self._changes.notify()
 
+    def follow_channel(self, source: Channel, target: Channel) -> User:
+        """``target``'s server follows the announcement channel ``source`` (resources/channel.mdx,
+        "Follow Announcement Channel"): from now on its crossposts appear in ``target``, posted by a
+        Channel Follower webhook named after the source server and channel, which is returned."""
+        if source.type is not ChannelType.ANNOUNCEMENT:
+            raise CommandUsageError(f"#{source.name} is not an announcement channel: it cannot be followed")
+        if target.type not in (ChannelType.TEXT, ChannelType.ANNOUNCEMENT):
+            raise CommandUsageError(f"#{target.name} cannot receive followed messages")
+        webhook = User(
+            self.state.snowflakes.next(),
+            f"{self.state.guild_of(source).name} #{source.name}",
+            bot=True,
+            discriminator="0000",
+        )
+        self.state.followers.setdefault(source.id, []).append(Follower(webhook, target.id))
+        return webhook
+
     def remove_guild(self, guild: Guild) -> None:
         """The bot is removed from ``guild`` (GUILD_DELETE without ``unavailable``)."""
         guild.members.pop(self.state.bot.id, None)
@@ -398,3 +473,7 @@ class WorldEditing:
         to one, in its content, an embed URL or a link button, gets 400 code 240000 "Message blocked
         by harmful links filter" and is not stored."""
         self._core.moderation.blocked_domains.update(domain.lower().strip(".") for domain in domains)
+
+
+def _user(who: Member | User) -> User:
+    return who.user if isinstance(who, Member) else who

@@ -2,12 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_FEED_URL, ConfigError, Settings
+from bot.config import ConfigError, Settings
 
 
 def test_defaults_apply_when_only_the_token_is_set() -> None:
     settings = Settings.from_env({"DISCORD_TOKEN": "abc"})
-    assert settings.feed_url == DEFAULT_FEED_URL
+    # The feed podcast directories list (episodes are hosted on Podbean), not the old WordPress path.
+    assert settings.feed_url == "https://datascienceathome.com/feed.xml"
     assert settings.database_path == Path("data/bot.sqlite3")
     assert settings.poll_interval_seconds == 600
     assert settings.discord_api_base is None
@@ -40,11 +41,16 @@ def test_token_never_appears_in_repr() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "names"),
     [
-        ("POLL_INTERVAL_SECONDS", "59", "at least 60"),
+        ("POLL_INTERVAL_SECONDS", "59", "from 60"),
         ("POLL_INTERVAL_SECONDS", "ten", "whole number"),
+        ("POLL_INTERVAL_SECONDS", "99999999999999999999", "to 604800"),
+        ("POLL_INTERVAL_SECONDS", "9" * 5000, "whole number"),
         ("FEED_URL", "ftp://example.com/feed", "http:// or https://"),
         ("DISCORD_API_BASE", "not a url", "http:// or https://"),
         ("DEV_GUILD_ID", "my-server", "server id"),
+        ("DEV_GUILD_ID", "99999999999999999999", "server id"),
+        ("DEV_GUILD_ID", "9" * 5000, "server id"),
+        ("DEV_GUILD_ID", "²", "server id"),
         ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
     ],
 )
@@ -55,6 +61,7 @@ def test_invalid_value_names_the_variable_and_what_is_allowed(variable: str, val
     assert message.startswith(variable)
     assert names in message
     assert "\n" not in message
+    assert len(message) < 200
 
 
 def test_missing_token_is_reported_only_when_needed() -> None:

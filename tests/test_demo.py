@@ -23,6 +23,8 @@ def test_demo_plays_the_scene_and_prints_what_discord_users_see(
     assert "Episode 7: 30 min with data scientist Sebastian Raschka" in out
     assert "/episode random" in out
     assert "I opened a discussion thread for **Episode 7" in out
+    assert "DM ada–linus  ada ▸ /episode latest" in out
+    assert "DM ada–linus  DSH Community Bot:\n    @ada shared an episode of Data Science at Home:" in out
     assert "Federated learning and privacy on phones" in out
     assert "Votes: 2" in out
     assert "That was the real bot" in out

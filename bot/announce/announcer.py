@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiohttp
 import discord
 
 from bot.announce.alerts import ModeratorAlerts
 from bot.announce.failures import Failure, judge
 from bot.announce.pacing import RequestPacer
 from bot.announce.posting import AnnouncementPoster, AnnouncementRenderer
+from bot.announce.publishing import Publisher
 from bot.clock import utc_now
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import Announcement, AnnouncementRepository, PlannedAnnouncement
@@ -97,7 +99,8 @@ class Announcer:
         ingestor: FeedIngestor,
         cards: AnnouncementRenderer,
         alerts: ModeratorAlerts,
-        pacer: RequestPacer | None = None,
+        publisher: Publisher,
+        pacer: RequestPacer,
         concurrency: int = 10,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -110,7 +113,8 @@ class Announcer:
         self._outbox = outbox
         self._ingestor = ingestor
         self._alerts = alerts
-        self._poster = AnnouncementPoster(client, cards, podcast, pacer or RequestPacer())
+        self._publisher = publisher
+        self._poster = AnnouncementPoster(client, cards, podcast, pacer)
         self._concurrency = asyncio.Semaphore(concurrency)
         self._clock = clock
         # Called after each episode announcement is recorded as sent (a failing hook is logged and
@@ -127,9 +131,10 @@ class Announcer:
 
     @clock.setter
     def clock(self, clock: Callable[[], datetime]) -> None:
-        """Tests and the soak move time forward; the alerts keep the same time."""
+        """Tests and the soak move time forward; the alerts and the publisher keep the same time."""
         self._clock = clock
         self._alerts.clock = clock
+        self._publisher.clock = clock
 
     # ---- polling and planning -------------------------------------------------------------
 
@@ -137,7 +142,8 @@ class Announcer:
         """One scheduled poll: fetch the feed, queue what is news, deliver what is due."""
         async with self._poll_lock:
             now = self.clock()
-            before = await self._feeds.get_or_create(self._podcast.feed_url)
+            feed_url = await self._podcast.feed_url()
+            before = await self._feeds.get_or_create(feed_url)
             newest_known = await self._episodes.latest()
             # Ticks come every interval, give or take the scheduler's jitter: a tick a little
             # before the back-off ends polls rather than waiting a whole interval more.
@@ -148,10 +154,19 @@ class Announcer:
             )
             if backing_off and not force:
                 return PollOutcome(False, None, None, 0)
+            queued = 0
+
+            async def queue_news(result: IngestResult) -> None:
+                # Before the ingest completes: a crash after storing re-reports these episodes.
+                nonlocal queued
+                queued = await self._queue(
+                    result, newest_known=newest_known[0].published if newest_known else None
+                )
+
             try:
-                result = await self._ingestor.ingest_url(self._podcast.feed_url)
+                result = await self._ingestor.ingest_url(feed_url, before_completing=queue_news)
             except IngestError as error:
-                failed = await self._feeds.get_or_create(self._podcast.feed_url)
+                failed = await self._feeds.get_or_create(feed_url)
                 delay = min(self._poll_interval * 2 ** (failed.consecutive_failures - 1), FEED_BACKOFF_CAP)
                 await self._feeds.schedule_next_attempt(failed.id, now + max(delay, self._poll_interval))
                 if failed.failing_since is not None and now - failed.failing_since >= FEED_ALERT_AFTER:
@@ -163,11 +178,26 @@ class Announcer:
             await self._feeds.schedule_next_attempt(before.id, now + self._poll_interval)
             if before.consecutive_failures:
                 await self._alerts.ended_everywhere("feed", "The podcast feed works again.")
-            queued = await self._queue(
-                result, newest_known=newest_known[0].published if newest_known else None
-            )
         await self.deliver_due()
+        if result.updated:
+            await self._correct_cards(result.updated)
         return PollOutcome(True, result, None, queued)
+
+    async def _correct_cards(self, episodes: Sequence[StoredEpisode]) -> None:
+        """The feed corrected episodes already announced (a title, a link, the notes): their posted
+        cards follow. Best effort, within Discord's limits on editing: what Discord refuses (an
+        archived forum post, an announcement rate limit) keeps its old card, and is logged."""
+        corrected = {episode.id: episode for episode in episodes}
+        for announcement in await self._outbox.sent_for(list(corrected)):
+            settings = await self._guilds.get(announcement.guild_id)
+            if settings.left_at is not None:
+                continue
+            try:
+                await self._poster.correct(settings, announcement, corrected[announcement.episode_id])
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+                log.info(
+                    "Could not update announcement %s after a feed correction: %s", announcement.id, error
+                )
 
     async def _queue(self, result: IngestResult, *, newest_known: datetime | None) -> int:
         if result.first_sync or not result.new:
@@ -194,7 +224,10 @@ class Announcer:
         if existing is not None:
             await self._outbox.requeue(existing.id)
         else:
-            planned = PlannedAnnouncement(guild_id, settings.announce_channel_id, episode_id, "full")
+            # A moderator's test: their server sees it, the servers following the channel do not.
+            planned = PlannedAnnouncement(
+                guild_id, settings.announce_channel_id, episode_id, "full", publish=False
+            )
             await self._outbox.enqueue([planned], now=self.clock())
         await self.deliver_due()
         announcement = await self._outbox.for_episode(guild_id, episode_id)
@@ -215,6 +248,7 @@ class Announcer:
             for announcement in due:
                 by_guild[announcement.guild_id].append(announcement)
             await asyncio.gather(*(self._deliver_guild(gid, items) for gid, items in by_guild.items()))
+        await self._publisher.start_due()  # in the background: a slow publish holds up nothing
 
     async def _deliver_guild(self, guild_id: int, announcements: list[Announcement]) -> None:
         async with self._concurrency:
@@ -279,6 +313,7 @@ class Announcer:
             thread_id=delivered.thread_id,
             now=self.clock(),
             channel_id=delivered.channel_id,
+            to_publish=delivered.to_publish,
         )
         how = "found already posted" if delivered.found else "announced"
         log.info("Episodes %s %s in server %s", [a.episode_id for a in batch], how, first.guild_id)

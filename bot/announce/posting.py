@@ -40,7 +40,13 @@ class AnnouncementRenderer(Protocol):
     bot recognises its own announcements by it."""
 
     def episode(
-        self, settings: GuildSettings, episode: StoredEpisode, podcast_image: str | None, ref: str
+        self,
+        settings: GuildSettings,
+        episode: StoredEpisode,
+        podcast_image: str | None,
+        ref: str,
+        *,
+        published: bool = False,
     ) -> Post: ...
 
     def digest(self, episodes: Sequence[StoredEpisode], ref: str) -> Post: ...
@@ -52,6 +58,7 @@ class Delivered:
     message_id: int
     thread_id: int | None
     found: bool  # it was already there from an earlier attempt: nothing was posted now
+    to_publish: bool = False  # in an announcement channel that publishes to its followers
 
 
 def announcement_ref(announcement: Announcement) -> str:
@@ -88,14 +95,20 @@ class AnnouncementPoster:
         raises what Discord raised (bot.announce.failures judges it)."""
         first = batch[0]
         ref = announcement_ref(first)
-        if first.kind == "digest":
-            post = self._cards.digest(episodes, ref)
-        else:
-            post = self._cards.episode(settings, episodes[0], await self._podcast.image(), ref)
         # The server's current channel: a moderator may have moved announcements since this one was
         # planned (for instance to fix a pause).
         assert settings.announce_channel_id is not None
         channel = await self._channel(settings.announce_channel_id)
+        published = (
+            isinstance(channel, discord.TextChannel) and channel.is_news() and settings.publish_enabled
+        )
+        if first.kind == "digest":
+            post = self._cards.digest(episodes, ref)
+        else:
+            image = await self._podcast.image()
+            post = self._cards.episode(
+                settings, episodes[0], image, ref, published=published and first.publish
+            )
         if isinstance(channel, discord.ForumChannel):
             return await self._forum_post(channel, settings, first, post, ref)
         message = None
@@ -105,10 +118,57 @@ class AnnouncementPoster:
         if message is None:
             async with self._pacer.slot():
                 message = await post.send_to(channel, nonce=nonce)
+            if post.ping_role_id is not None:
+                await self._ping(message, post.ping_role_id, nonce)
         thread_id = None
         if first.kind == "full" and settings.threads_enabled and not isinstance(channel, discord.Thread):
             thread_id = await self._discussion_thread(message, post.thread_name)
-        return Delivered(channel.id, message.id, thread_id, found)
+        return Delivered(channel.id, message.id, thread_id, found, to_publish=published)
+
+    async def _ping(self, card: discord.Message, role_id: int, nonce: str) -> None:
+        """The ping of a published announcement, as a reply of its own that is not published."""
+        try:
+            async with self._pacer.slot():
+                await card.reply(
+                    f"<@&{role_id}>",
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, users=False, roles=[discord.Object(role_id)]
+                    ),
+                    mention_author=False,
+                    nonce=f"{nonce[:20]}ping",
+                )
+        except discord.HTTPException as error:
+            # The announcement itself is out; a lost ping must not make it resend.
+            log.warning("Could not ping role %s for announcement %s: %s", role_id, card.id, error)
+
+    async def correct(
+        self, settings: GuildSettings, announcement: Announcement, episode: StoredEpisode
+    ) -> None:
+        """Show the episode as the feed has it now on its posted announcement (a forum post's first
+        message lives in the post's thread)."""
+        if announcement.message_id is None:
+            return
+        channel = self._client.get_channel(announcement.channel_id)
+        if channel is None:
+            return  # deleted since, or the bot lost sight of it
+        holder = announcement.thread_id if isinstance(channel, discord.ForumChannel) else channel.id
+        if holder is None:
+            return
+        post = self._cards.episode(
+            settings, episode, await self._podcast.image(), announcement_ref(announcement)
+        )
+        message = self._client.get_partial_messageable(
+            holder, guild_id=settings.guild_id
+        ).get_partial_message(announcement.message_id)
+        async with self._pacer.slot():
+            # An edit notifies nobody; none of its mentions may either.
+            await message.edit(
+                content=post.content,
+                embed=post.embed,
+                view=post.view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        log.info("Announcement %s updated after the feed corrected episode %s", announcement.id, episode.id)
 
     async def _channel(self, channel_id: int) -> discord.TextChannel | discord.Thread | discord.ForumChannel:
         channel = self._client.get_channel(channel_id)

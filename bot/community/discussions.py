@@ -113,7 +113,7 @@ class Discussions:
             homes.append(announce)
         if not homes:
             raise UserFacingError(
-                "A discussion thread can't be opened from here: run /episode discuss in a text channel."
+                "A discussion thread can't be opened from here: run /discuss in a text channel."
             )
         for home in homes:
             if _may_post(home, member):

@@ -20,7 +20,7 @@ from bot.episode_facts import guests_in_title, rebroadcast_key
 from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.search import EpisodeSearch
-from bot.text import fold
+from bot.text import fold, has_visible, readable
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,8 @@ def episode_match(wanted: str, episode: StoredEpisode) -> EpisodeMatch | None:
 
 
 def clean_topic(topic: str) -> str:
-    """One line, single spaces: a topic is a title, whatever the client pasted into it."""
-    return _SPACES.sub(" ", topic).strip()
+    """One line, single spaces, nothing invisible: a topic is a title, whatever the client pasted."""
+    return _SPACES.sub(" ", readable(topic))
 
 
 # ---- records ------------------------------------------------------------------------------------
@@ -224,7 +224,11 @@ class SuggestionService:
     def draft(self, guild_id: int, author_id: int, topic: str, details: str | None) -> Draft:
         """Check what was typed (again: a client can send anything) and tidy it."""
         topic = clean_topic(topic)
-        details = (details or "").strip() or None
+        details = readable(details or "", lines=True) or None
+        if not has_visible(topic):
+            raise SuggestionError("A topic needs words: yours has only invisible characters or spaces.")
+        if details is not None and not has_visible(details):
+            details = None
         if not TOPIC_MIN_CHARS <= len(topic) <= TOPIC_MAX_CHARS:
             raise SuggestionError(
                 f"A topic takes {TOPIC_MIN_CHARS} to {TOPIC_MAX_CHARS} characters; yours has {len(topic)}."
@@ -335,7 +339,9 @@ class SuggestionService:
         suggestion = await self.get(guild_id, number)
         if episode_number is not None and status != "done":
             raise SuggestionError("Only a done suggestion can link the episode that covered it.")
-        reason = (reason or "").strip() or None
+        reason = readable(reason or "") or None
+        if reason is not None and not has_visible(reason):
+            raise SuggestionError("A reason needs words: this one has only invisible characters.")
         if reason is not None and len(reason) > REASON_MAX_CHARS:
             raise SuggestionError(f"A reason takes at most {REASON_MAX_CHARS} characters.")
         updated = await self._suggestions.set_status(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from bot.db.timestamps import from_db, from_db_or_none, to_db, to_db_or_none
 
 AnnouncementKind = Literal["full", "digest"]
 AnnouncementStatus = Literal["pending", "sent", "failed"]
+PublishStatus = Literal["pending", "published", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,11 @@ class Announcement:
     first_attempt_at: datetime | None
     # The last attempt may have posted without the bot hearing of it (a crash, a lost response).
     outcome_unknown: bool
+    publish: bool  # False for a moderator's test: never published to following servers
+    publish_status: PublishStatus | None  # None: nothing to publish
+    publish_attempts: int
+    publish_next_at: datetime | None
+    publish_error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,7 @@ class PlannedAnnouncement:
     channel_id: int
     episode_id: int
     kind: AnnouncementKind
+    publish: bool = True  # may go to following servers (False for a moderator's test)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,9 @@ class OutboxSummary:
     sent: int
     failed: int
     recent_failures: tuple[Announcement, ...]
+    published: int = 0
+    to_publish: int = 0
+    publish_failures: tuple[Announcement, ...] = ()
 
 
 def _announcement(row: aiosqlite.Row) -> Announcement:
@@ -69,6 +80,11 @@ def _announcement(row: aiosqlite.Row) -> Announcement:
         sent_at=from_db_or_none(row["sent_at"]),
         first_attempt_at=from_db_or_none(row["first_attempt_at"]),
         outcome_unknown=bool(row["outcome_unknown"]),
+        publish=bool(row["publish"]),
+        publish_status=row["publish_status"],
+        publish_attempts=row["publish_attempts"],
+        publish_next_at=from_db_or_none(row["publish_next_at"]),
+        publish_error=row["publish_error"],
     )
 
 
@@ -83,10 +99,14 @@ class AnnouncementRepository:
             before = connection.total_changes
             await connection.executemany(
                 """
-                INSERT OR IGNORE INTO announcements (guild_id, episode_id, channel_id, kind, created_at)
-                VALUES (?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO announcements
+                    (guild_id, episode_id, channel_id, kind, publish, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """,
-                [(p.guild_id, p.episode_id, p.channel_id, p.kind, to_db(now)) for p in planned],
+                [
+                    (p.guild_id, p.episode_id, p.channel_id, p.kind, int(p.publish), to_db(now))
+                    for p in planned
+                ],
             )
             return connection.total_changes - before
 
@@ -131,6 +151,15 @@ class AnnouncementRepository:
             row = await cursor.fetchone()
         return None if row is None else _announcement(row)
 
+    async def sent_for(self, episode_ids: Sequence[int]) -> list[Announcement]:
+        """The announcements of these episodes that went out on their own (not in a digest)."""
+        async with self._db.connection.execute(
+            "SELECT * FROM announcements WHERE status = 'sent' AND kind = 'full' "
+            "AND episode_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(list(episode_ids)),),
+        ) as cursor:
+            return [_announcement(row) for row in await cursor.fetchall()]
+
     async def record_attempt(self, ids: Sequence[int], *, now: datetime) -> None:
         """Count an attempt before sending, and mark its outcome unknown until Discord answers: after a
         crash mid-send, the restarted bot knows it must look for the message before sending again."""
@@ -149,18 +178,21 @@ class AnnouncementRepository:
         thread_id: int | None,
         now: datetime,
         channel_id: int | None = None,
+        to_publish: bool = False,
     ) -> None:
         """Record delivery; `channel_id`, when given, is where it went (the server's channel may
-        have changed since the announcement was planned)."""
+        have changed since the announcement was planned). `to_publish`: it went to an announcement
+        channel that publishes, so it waits to be published (unless it is a test)."""
         async with self._db.transaction() as connection:
             await connection.executemany(
                 """
                 UPDATE announcements
                 SET status = 'sent', message_id = ?, thread_id = ?, sent_at = ?, last_error = NULL,
-                    next_attempt_at = NULL, channel_id = coalesce(?, channel_id), outcome_unknown = 0
+                    next_attempt_at = NULL, channel_id = coalesce(?, channel_id), outcome_unknown = 0,
+                    publish_status = CASE WHEN ? AND publish = 1 THEN 'pending' END
                 WHERE id = ?
                 """,
-                [(message_id, thread_id, to_db(now), channel_id, i) for i in ids],
+                [(message_id, thread_id, to_db(now), channel_id, int(to_publish), i) for i in ids],
             )
 
     async def mark_retry(
@@ -202,6 +234,39 @@ class AnnouncementRepository:
                 (error, guild_id),
             )
 
+    async def to_publish(self, now: datetime, *, channel_id: int | None = None) -> list[Announcement]:
+        """Sent announcements waiting to be published whose time has come (in one channel, or all);
+        a digest's rows share one message, so each message comes once."""
+        async with self._db.connection.execute(
+            """
+            SELECT * FROM announcements
+            WHERE publish_status = 'pending' AND (publish_next_at IS NULL OR publish_next_at <= :now)
+              AND (:channel IS NULL OR channel_id = :channel)
+              AND id IN (SELECT min(id) FROM announcements WHERE publish_status = 'pending'
+                         GROUP BY channel_id, message_id)
+            ORDER BY channel_id, sent_at, id
+            """,
+            {"now": to_db(now), "channel": channel_id},
+        ) as cursor:
+            return [_announcement(row) for row in await cursor.fetchall()]
+
+    async def record_publish(
+        self,
+        message_id: int,
+        status: PublishStatus | None,
+        *,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """The publishing of one message (every row it announces): done, failed, to retry, or None
+        when there is nothing to publish after all (the server turned publishing off)."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE announcements SET publish_status = ?, publish_error = ?, publish_next_at = ?, "
+                "publish_attempts = publish_attempts + 1 WHERE message_id = ? AND publish_status = 'pending'",
+                (status, error, to_db_or_none(next_attempt_at), message_id),
+            )
+
     async def pending_total(self) -> int:
         """Announcements still to deliver, in every server."""
         async with self._db.connection.execute(
@@ -222,4 +287,26 @@ class AnnouncementRepository:
             (guild_id, failures),
         ) as cursor:
             recent = tuple(_announcement(row) for row in await cursor.fetchall())
-        return OutboxSummary(counts["pending"], counts["sent"], counts["failed"], recent)
+        publishing = dict.fromkeys(("pending", "published", "failed"), 0)
+        async with self._db.connection.execute(
+            "SELECT publish_status, count(DISTINCT message_id) FROM announcements "
+            "WHERE guild_id = ? AND publish_status IS NOT NULL GROUP BY publish_status",
+            (guild_id,),
+        ) as cursor:
+            for status, count in await cursor.fetchall():
+                publishing[status] = count
+        async with self._db.connection.execute(
+            "SELECT * FROM announcements WHERE guild_id = ? AND publish_status = 'failed' "
+            "ORDER BY id DESC LIMIT ?",
+            (guild_id, failures),
+        ) as cursor:
+            publish_failures = tuple(_announcement(row) for row in await cursor.fetchall())
+        return OutboxSummary(
+            counts["pending"],
+            counts["sent"],
+            counts["failed"],
+            recent,
+            published=publishing["published"],
+            to_publish=publishing["pending"],
+            publish_failures=publish_failures,
+        )

@@ -1,4 +1,4 @@
-"""DiscussionRepository: the threads opened with /episode discuss, one per server and episode."""
+"""DiscussionRepository: the threads opened with /discuss, one per server and episode."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
@@ -23,6 +24,7 @@ class UpsertResult:
     new: tuple[StoredEpisode, ...]  # oldest first
     updated: tuple[StoredEpisode, ...]
     unchanged: int
+    last_id: int | None  # the batch's row stored last: where the next watermark goes
 
 
 def _instant(text: str) -> datetime:
@@ -78,44 +80,58 @@ class EpisodeRepository:
         async with self._db.connection.execute(sql, tuple(parameters)) as c:
             return [stored_episode(row) for row in await c.fetchall()]
 
-    async def upsert_many(self, episodes: Sequence[Episode], *, seen_at: datetime) -> UpsertResult:
+    async def upsert_many(
+        self, episodes: Sequence[Episode], *, seen_at: datetime, new_after_id: int | None = None
+    ) -> UpsertResult:
         """Insert new episodes, update edited ones; never delete one missing from this batch.
 
-        An edited episode (same guid, new title or description) is updated, not new. A guid that
-        changed for the same audio file (the old guid gone from this batch) is the same episode.
-        Comparing a feed with the catalogue, and turning rows into episodes, happen in a worker
-        thread: thousands of items would otherwise hold the event loop.
+        An edited episode (same guid, new title or description) is updated, not new. An episode
+        whose guid changed (the feed moved host, say) is the same one when its audio file or its web
+        page is, and the old guid is gone from this batch.
+
+        `new` is every episode of the batch stored after `new_after_id` (the watermark of the last
+        ingest that completed), not only those inserted now: rows a crashed ingest stored are still
+        news for the next. Without a watermark, `new` is what this call inserted. Comparing happens
+        in a worker thread, and writing in short transactions, so neither the event loop nor the
+        database is held while thousands of items are stored.
         """
-        async with self._db.transaction() as connection:
-            # Only the rows this feed can be: its guids, or its audio files under another guid.
-            rows = list(
-                await connection.execute_fetchall(
-                    """
-                    SELECT * FROM episodes
-                    WHERE guid IN (SELECT value FROM json_each(:guids))
-                        OR audio_url IN (SELECT value FROM json_each(:audio_urls))
-                    """,
-                    {
-                        "guids": json.dumps([episode.guid for episode in episodes]),
-                        "audio_urls": json.dumps(
-                            [episode.audio_url for episode in episodes if episode.audio_url]
-                        ),
-                    },
-                )
+        rows = list(
+            await self._db.connection.execute_fetchall(
+                """
+                SELECT * FROM episodes
+                WHERE guid IN (SELECT value FROM json_each(:guids))
+                    OR audio_url IN (SELECT value FROM json_each(:audio_urls))
+                    OR link IN (SELECT value FROM json_each(:links))
+                """,
+                {
+                    "guids": json.dumps([episode.guid for episode in episodes]),
+                    "audio_urls": json.dumps(
+                        [episode.audio_url for episode in episodes if episode.audio_url]
+                    ),
+                    "links": json.dumps([episode.link for episode in episodes if episode.link]),
+                },
             )
-            plan = await asyncio.to_thread(_plan_upsert, rows, episodes, to_db(seen_at))
-            if plan.inserts:
-                await connection.executemany(_INSERT, plan.inserts)
-            if plan.updates:
-                await connection.executemany(_UPDATE, plan.updates)
-            inserted = await connection.execute_fetchall(
+        )
+        plan = await asyncio.to_thread(_plan_upsert, rows, episodes, to_db(seen_at))
+        if new_after_id is None:
+            new_after_id = await self.last_id()
+        for statement, parameters in ((_INSERT, plan.inserts), (_UPDATE, plan.updates)):
+            for start in range(0, len(parameters), WRITE_CHUNK):
+                async with self._db.transaction() as connection:
+                    await connection.executemany(statement, parameters[start : start + WRITE_CHUNK])
+        batch_ids = [
+            int(row[0])
+            for row in await self._db.connection.execute_fetchall(
                 "SELECT id FROM episodes WHERE guid IN (SELECT value FROM json_each(?)) ORDER BY id",
-                (json.dumps(plan.inserted_guids),),
+                (json.dumps(plan.guids),),
             )
-        new = await self._by_ids_off_loop([int(row[0]) for row in inserted])
+        ]
+        fresh = [episode_id for episode_id in batch_ids if episode_id > new_after_id]
+        new = await self._by_ids_off_loop(fresh)
         return UpsertResult(
             new=tuple(sorted(new, key=_publication_order)),
             updated=tuple(await self._by_ids_off_loop(plan.updated_ids)),
+            last_id=batch_ids[-1] if batch_ids else None,
             unchanged=plan.unchanged,
         )
 
@@ -152,6 +168,12 @@ class EpisodeRepository:
 
     async def count(self) -> int:
         async with self._db.connection.execute("SELECT count(*) FROM episodes") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def last_id(self) -> int:
+        """The id of the episode stored last (0 for none): ids only grow, episodes are never deleted."""
+        async with self._db.connection.execute("SELECT coalesce(max(id), 0) FROM episodes") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
@@ -220,9 +242,12 @@ class EpisodeRepository:
         return int(row[0]) if row else 0
 
 
+# Rows per write transaction: other writers (a moderator's /config, a vote) wait at most this long.
+WRITE_CHUNK = 500
+# OR IGNORE: another process (python -m bot ingest beside the bot) may have stored it meanwhile.
 _INSERT = """
-    INSERT INTO episodes (title, number, published_at, duration_seconds, audio_url, link, description,
-        image, rebroadcast, guests, guid, first_seen_at, updated_at)
+    INSERT OR IGNORE INTO episodes (title, number, published_at, duration_seconds, audio_url, link,
+        description, image, rebroadcast, guests, guid, first_seen_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE = """
@@ -235,10 +260,10 @@ _UPDATE = """
 @dataclass(frozen=True, slots=True)
 class _UpsertPlan:
     inserts: list[tuple[object, ...]]  # _INSERT parameters, in feed order
-    inserted_guids: list[str]
     updates: list[tuple[object, ...]]  # _UPDATE parameters
     updated_ids: list[int]
     unchanged: int
+    guids: list[str]  # every episode of the batch, as stored after it
 
 
 def _stored_episodes(rows: Sequence[aiosqlite.Row]) -> list[StoredEpisode]:
@@ -249,26 +274,35 @@ def _plan_upsert(rows: Sequence[aiosqlite.Row], episodes: Sequence[Episode], see
     """What upsert_many writes (pure: run in a worker thread)."""
     existing = {stored.guid: stored for stored in _stored_episodes(rows)}
     incoming_guids = {episode.guid for episode in episodes}
-    by_audio_url = {
-        stored.audio_url: stored
-        for stored in existing.values()
-        if stored.audio_url and stored.guid not in incoming_guids
-    }
-    plan = _UpsertPlan([], [], [], [], 0)
+    gone = [stored for stored in existing.values() if stored.guid not in incoming_guids]
+    by_audio_url = {stored.audio_url: stored for stored in gone if stored.audio_url}
+    # A page many items share (a feed that links every item to its home page) says nothing.
+    shared_links = _repeated([stored.link for stored in existing.values()]) | _repeated(
+        [episode.link for episode in episodes]
+    )
+    by_link = {stored.link: stored for stored in gone if stored.link and stored.link not in shared_links}
+    plan = _UpsertPlan([], [], [], 0, [])
     unchanged = 0
     for episode in _unique_by_guid(episodes):
+        plan.guids.append(episode.guid)
         previous = existing.get(episode.guid)
         if previous is None and episode.audio_url:
             previous = by_audio_url.pop(episode.audio_url, None)
+        if previous is None and episode.link and episode.link not in shared_links:
+            previous = by_link.pop(episode.link, None)
         if previous is None:
             plan.inserts.append((*_values(episode), episode.guid, seen_at, seen_at))
-            plan.inserted_guids.append(episode.guid)
         elif astuple(_as_episode(previous)) != astuple(episode):
             plan.updates.append((*_values(episode), episode.guid, seen_at, previous.id))
             plan.updated_ids.append(previous.id)
         else:
             unchanged += 1
-    return _UpsertPlan(plan.inserts, plan.inserted_guids, plan.updates, plan.updated_ids, unchanged)
+    return _UpsertPlan(plan.inserts, plan.updates, plan.updated_ids, unchanged, plan.guids)
+
+
+def _repeated(values: Sequence[str | None]) -> set[str]:
+    counts = Counter(value for value in values if value)
+    return {value for value, count in counts.items() if count > 1}
 
 
 def _unique_by_guid(episodes: Sequence[Episode]) -> list[Episode]:

@@ -20,10 +20,11 @@ _SETTABLE = {
     "notify_button_enabled": (bool,),
     "forum_tag_id": (int, type(None)),
     "alerts_channel_id": (int, type(None)),
+    "publish_enabled": (bool,),
 }
 # What paused a server: 'permissions' lifts itself once the bot has them again; the others wait for
-# a moderator to change the settings or ask to resume.
-PauseKind = Literal["permissions", "channel", "automod", "tag"]
+# a moderator to change the settings or ask to resume ('moderator': one asked for the pause).
+PauseKind = Literal["permissions", "channel", "automod", "tag", "moderator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class GuildSettings:
     forum_tag_id: int | None = None
     paused_kind: PauseKind | None = None
     alerts_channel_id: int | None = None
+    publish_enabled: bool = True
 
 
 def _guild_settings(row: aiosqlite.Row) -> GuildSettings:
@@ -56,6 +58,7 @@ def _guild_settings(row: aiosqlite.Row) -> GuildSettings:
         forum_tag_id=row["forum_tag_id"],
         paused_kind=row["paused_kind"],
         alerts_channel_id=row["alerts_channel_id"],
+        publish_enabled=bool(row["publish_enabled"]),
     )
 
 

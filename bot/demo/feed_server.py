@@ -20,6 +20,7 @@ class FeedServerStats:
     not_modified: int = 0
     full_responses: int = 0
     conditional_requests: int = 0
+    redirects: int = 0
     user_agents: list[str] = field(default_factory=list)
 
 
@@ -30,6 +31,7 @@ class FeedServer:
         self.stats = FeedServerStats()
         self._content_type = content_type
         self._failures: list[int] = []
+        self._moved: tuple[int, str] | None = None
         self._runner: web.AppRunner | None = None
         self._port = 0
         self.publish(body)
@@ -43,6 +45,11 @@ class FeedServer:
     def fail_next(self, status: int, count: int = 1) -> None:
         """Answer the next `count` requests with `status` and an error page."""
         self._failures.extend([status] * count)
+
+    def move_to(self, url: str, *, status: int = 301) -> None:
+        """The feed moved: every request is redirected to `url` (301 and 308 say for good, 302 and
+        307 for now)."""
+        self._moved = (status, url)
 
     def clear_failures(self) -> None:
         """The host works again: no more error pages."""
@@ -74,6 +81,10 @@ class FeedServer:
         if self._failures:
             status = self._failures.pop(0)
             return web.Response(status=status, text=f"<html><body>Error {status}</body></html>")
+        if self._moved is not None:
+            self.stats.redirects += 1
+            status, location = self._moved
+            return web.Response(status=status, headers={"Location": location})
         validators = {"ETag": self._etag, "Last-Modified": self._last_modified}
         if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
             self.stats.conditional_requests += 1

@@ -1,6 +1,6 @@
 """`python -m bot demo`: the real bot against the Discord emulator and a local feed, no token, no
-internet. Plays a short scene (set-up, two new episodes, searches, a discussion, a suggestion and
-a vote) and prints what the people on the server would see."""
+internet. Plays a short scene (set-up, two new episodes, searches, a discussion, an episode shared in
+a DM, a suggestion and a vote) and prints what the people on the server would see."""
 
 from __future__ import annotations
 
@@ -36,14 +36,20 @@ class Transcript:
 
     def user_runs(self, who: str, channel: Channel, command: str, options: dict[str, object]) -> None:
         shown = " ".join(f"{name}:{self._option(value)}" for name, value in options.items())
-        self._out(f"#{channel.name}  {who} ▸ /{command} {shown}".rstrip())
+        self._out(f"{self.where(channel)}  {who} ▸ /{command} {shown}".rstrip())
+
+    def where(self, channel: Channel) -> str:
+        """ "#general", or "DM ada–linus" for a private chat."""
+        if channel.is_private:
+            return "DM " + "–".join(user.username for user in channel.recipients)
+        return f"#{channel.name}"
 
     def reply(self, result: InteractionResult) -> None:
         for message in result.messages:
             self.message(message, private=bool(message["flags"] & 64))
 
     def message(self, message: JSON, *, private: bool = False, channel: Channel | None = None) -> None:
-        where = f"#{channel.name}  " if channel is not None else "   "
+        where = f"{self.where(channel)}  " if channel is not None else "   "
         who = message["author"]["username"]
         note = " (only you can see this)" if private else ""
         self._out(f"{where}{who}{note}:")
@@ -116,9 +122,11 @@ async def run_demo(out: Print = print) -> None:
         role = discord.add_role(guild, "New Episodes", mentionable=True)
         transcript = Transcript(discord.state, out)
 
-        async def run(who: Any, command: str, **options: object) -> InteractionResult:
-            transcript.user_runs(who.name, guild.general, command, options)
-            result = await discord.run_command(who, guild.general, command, options=options)
+        async def run(
+            who: Any, command: str, where: Channel = guild.general, **options: object
+        ) -> InteractionResult:
+            transcript.user_runs(who.name, where, command, options)
+            result = await discord.run_command(who, where, command, options=options)
             transcript.reply(result)
             return result
 
@@ -147,8 +155,16 @@ async def run_demo(out: Print = print) -> None:
                 transcript.scene("A listener looks for episodes")
                 await run(listener, "episode search", query="raschka")
                 await run(listener, "episode random")
-                await run(listener, "episode discuss", n=7)
+                await run(listener, "discuss", n=7)
                 await run(listener, "about")
+
+                transcript.scene("A listener with the bot on their account shares an episode in a DM")
+                discord.add_user_install(listener)
+                chat = discord.dm(listener, discord.add_user("linus"))
+                latest = await run(listener, "episode latest", where=chat)
+                out(f"{transcript.where(chat)}  {listener.name} clicks [Share in this chat]")
+                await discord.click(listener, latest.message or {}, "episodes:share")
+                transcript.message(discord.messages(chat)[-1], channel=chat)
 
                 transcript.scene("Listeners propose the next episode")
                 await run(listener, "suggest", topic="Federated learning and privacy on phones")

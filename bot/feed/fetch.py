@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 _ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 _CHUNK_BYTES = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
 
 
 class FeedFetchError(Exception):
@@ -33,6 +34,8 @@ class FetchedFeed:
     etag: str | None
     last_modified: str | None
     body_hash: str  # sha256, hex
+    # Where the feed moved: the final URL when every redirect on the way was permanent (301, 308).
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class NotModified:
     # New validators sent with an unchanged body: kept, so the next request can be conditional.
     etag: str | None = None
     last_modified: str | None = None
+    moved_to: str | None = None  # as FetchedFeed's: an unchanged feed can have moved too
 
 
 class FeedFetcher:
@@ -107,7 +111,7 @@ class FeedFetcher:
         except aiohttp.ClientError as exc:
             raise FeedFetchError(f"request failed: {type(exc).__name__}") from exc
         if isinstance(result, FetchedFeed) and result.body_hash == previous_hash:
-            return NotModified("unchanged body hash", result.etag, result.last_modified)
+            return NotModified("unchanged body hash", result.etag, result.last_modified, result.moved_to)
         return result
 
     async def _request(self, url: URL, headers: dict[str, str]) -> FetchedFeed | NotModified:
@@ -120,8 +124,9 @@ class FeedFetcher:
             # aiohttp gives up on its Nth redirect response; we follow N redirects.
             max_redirects=self._max_redirects + 1,
         ) as response:
+            moved_to = _moved_to(response)
             if response.status == 304:
-                return NotModified("304")
+                return NotModified("304", moved_to=moved_to)
             if response.status in _REDIRECTS:
                 raise FeedFetchError(f"too many redirects (more than {self._max_redirects})")
             if response.status >= 300:
@@ -143,6 +148,7 @@ class FeedFetcher:
                 etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
                 body_hash=hashlib.sha256(body).hexdigest(),
+                moved_to=moved_to,
             )
 
     def _too_large(self) -> str:
@@ -157,3 +163,10 @@ def _checked_url(url: str) -> URL:
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise FeedFetchError(f"invalid URL: {url!r} (need http:// or https://)")
     return parsed
+
+
+def _moved_to(response: aiohttp.ClientResponse) -> str | None:
+    """The feed's new address, if it was reached only through permanent redirects."""
+    if response.history and all(hop.status in _PERMANENT for hop in response.history):
+        return str(response.url)
+    return None

@@ -35,6 +35,11 @@ class IngestResult:
     first_sync: bool
 
 
+# Acts on an ingest's result before the ingest counts as completed (the announcer queues its
+# announcements): if it fails, or the process dies first, the next ingest reports the same episodes.
+BeforeCompleting = Callable[[IngestResult], Awaitable[None]]
+
+
 async def _parse_isolated(body: bytes, base_url: str) -> ParsedFeed:
     return await parse_feed_isolated(body, base_url)
 
@@ -55,7 +60,9 @@ class FeedIngestor:
         self._parse = parse
         self._clock = clock
 
-    async def ingest_url(self, url: str) -> IngestResult:
+    async def ingest_url(
+        self, url: str, *, before_completing: BeforeCompleting | None = None
+    ) -> IngestResult:
         """Poll `url` once. Any failure is recorded on the feed's row and raised as IngestError;
         the stored episodes are untouched."""
         feed = await self._feeds.get_or_create(url)
@@ -65,6 +72,7 @@ class FeedIngestor:
                 url, etag=feed.etag, last_modified=feed.last_modified, previous_hash=feed.body_hash
             )
             if isinstance(fetched, NotModified):
+                await self._record_moves(feed.id, url, fetched.moved_to, None)
                 await self._feeds.record_not_modified(
                     feed.id, checked_at=checked_at, etag=fetched.etag, last_modified=fetched.last_modified
                 )
@@ -74,7 +82,10 @@ class FeedIngestor:
             await self._feeds.record_failure(feed.id, checked_at=checked_at, error=str(error))
             log.warning("Feed %s failed: %s", url, error)
             raise IngestError(str(error)) from error
-        result = await self._store(url, parsed, checked_at)
+        result, last_id = await self._store(url, parsed, checked_at)
+        if before_completing is not None:
+            await before_completing(result)
+        await self._record_moves(feed.id, url, fetched.moved_to, parsed.new_feed_url)
         await self._feeds.record_success(
             feed.id,
             checked_at=checked_at,
@@ -83,6 +94,7 @@ class FeedIngestor:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             body_hash=fetched.body_hash,
+            settled_episode_id=last_id,
         )
         return result
 
@@ -100,7 +112,7 @@ class FeedIngestor:
         except FeedParseError as error:
             raise IngestError(str(error)) from error
         checked_at = self._clock()
-        result = await self._store(source, parsed, checked_at)
+        result, last_id = await self._store(source, parsed, checked_at)
         await self._feeds.record_success(
             feed.id,
             checked_at=checked_at,
@@ -109,8 +121,23 @@ class FeedIngestor:
             etag=None,
             last_modified=None,
             body_hash=body_hash,
+            settled_episode_id=last_id,
         )
         return result
+
+    async def _record_moves(
+        self, feed_id: int, url: str, redirected_to: str | None, new_feed_url: str | None
+    ) -> None:
+        """A permanent redirect, or the feed naming its new address (itunes:new-feed-url): the next
+        polls go there, and episodes keep their identity (they are known by guid, not by feed)."""
+        for target, because in (
+            (redirected_to, "a permanent redirect"),
+            (new_feed_url, "the feed's itunes:new-feed-url"),
+        ):
+            if target is not None and target != url:
+                log.info("Feed %s moved to %s (%s)", url, target, because)
+                await self._feeds.record_move(feed_id, target, because=because, now=self._clock())
+                return
 
     async def _parse_checked(self, body: bytes, base_url: str) -> ParsedFeed:
         parsed = await self._parse(body, base_url)
@@ -118,9 +145,15 @@ class FeedIngestor:
             raise IngestError("the feed lists no episodes")
         return parsed
 
-    async def _store(self, source: str, parsed: ParsedFeed, seen_at: datetime) -> IngestResult:
-        first_sync = await self._episodes.count() == 0
-        upserted = await self._episodes.upsert_many(parsed.episodes, seen_at=seen_at)
+    async def _store(
+        self, source: str, parsed: ParsedFeed, seen_at: datetime
+    ) -> tuple[IngestResult, int | None]:
+        """Store the episodes; the result, and the watermark completing this ingest will set."""
+        # Episodes stay new until an ingest that stored them completes (a crash in between must not
+        # lose their announcements); before any ingest ever completed, nothing is news.
+        settled = await self._feeds.settled_episode_id()
+        first_sync = settled is None or await self._episodes.count() == 0
+        upserted = await self._episodes.upsert_many(parsed.episodes, seen_at=seen_at, new_after_id=settled)
         log.info(
             "Feed %s: %d episodes, %d new, %d updated%s",
             source,
@@ -129,7 +162,7 @@ class FeedIngestor:
             len(upserted.updated),
             " (first sync)" if first_sync else "",
         )
-        return IngestResult(
+        result = IngestResult(
             source=source,
             changed=True,
             new=upserted.new,
@@ -137,3 +170,4 @@ class FeedIngestor:
             episodes_in_feed=len(parsed.episodes),
             first_sync=first_sync,
         )
+        return result, upserted.last_id

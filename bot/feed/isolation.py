@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 # A fresh interpreter: forking a process that runs an event loop and threads is unsafe.
 _CONTEXT = multiprocessing.get_context("spawn")
 _START_TIMEOUT = 60.0
+# Time a parse may take: a hostile document (entity blow-up, pathological markup) is small and cut
+# at the base; a large honest one needs more. feedparser takes ~0.7 s of CPU per MB here (11 s for a
+# 15 MB, 20,000-item feed), and a busy 2-core host can stretch that fourfold.
+_PARSE_BASE_SECONDS = 20.0
+_PARSE_SECONDS_PER_MB = 4.0
 _STOP_TIMEOUT = 2.0
 
 # Worker -> parent replies: (kind, payload).
@@ -55,10 +60,13 @@ class ParserWorker:
         body: bytes,
         base_url: str = "",
         *,
-        timeout: float = 20.0,  # noqa: ASYNC109 - a caller's asyncio.timeout could not kill the worker
+        timeout: float | None = None,  # noqa: ASYNC109 - a caller's asyncio.timeout could not kill the worker
         memory_limit_bytes: int = 1 << 30,
     ) -> ParsedFeed:
-        """parse_feed() in the worker; FeedParseError also on timeout, memory exhaustion or a crash."""
+        """parse_feed() in the worker; FeedParseError also on timeout (by default, one that grows
+        with the document: parse_time_limit), memory exhaustion or a crash."""
+        if timeout is None:
+            timeout = parse_time_limit(len(body))
         if memory_limit_bytes <= 0 or timeout <= 0:
             raise ValueError("timeout and memory_limit_bytes must be positive")
         if len(body) > MAX_FEED_BYTES:  # refused here too, so it never crosses the pipe
@@ -178,6 +186,11 @@ def _serve(connection: Connection) -> None:
         connection.send(reply)
 
 
+def parse_time_limit(size_bytes: int) -> float:
+    """How long parsing a document of `size_bytes` may take before the worker is killed."""
+    return _PARSE_BASE_SECONDS + _PARSE_SECONDS_PER_MB * size_bytes / 1_000_000
+
+
 _default_worker = ParserWorker()
 
 
@@ -185,7 +198,7 @@ async def parse_feed_isolated(
     body: bytes,
     base_url: str = "",
     *,
-    timeout: float = 20.0,  # noqa: ASYNC109 - enforced by killing the worker, see ParserWorker.parse
+    timeout: float | None = None,  # noqa: ASYNC109 - enforced by killing the worker, see ParserWorker.parse
     memory_limit_bytes: int = 1 << 30,
 ) -> ParsedFeed:
     """parse_feed() in the shared worker process, with a time and a memory limit."""

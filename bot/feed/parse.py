@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -60,6 +60,7 @@ def parse_feed(body: bytes, base_url: str = "", *, max_bytes: int = MAX_FEED_BYT
         link=_resolved(base_url, _string(_get(feed, "link"))),
         image=_resolved(base_url, _href(_get(feed, "image"))),
         episodes=episodes,
+        new_feed_url=_http_url(_resolved(base_url, _string(_get(feed, "itunes_new-feed-url")))),
     )
 
 
@@ -424,6 +425,14 @@ def _mappings(value: object) -> list[dict[str, Any]]:
     if isinstance(value, list | tuple):
         return [item for item in value if isinstance(item, dict)]
     return []
+
+
+def _http_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL a feed could live at, else None."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _resolved(base_url: str, url: str | None) -> str | None:

@@ -13,6 +13,7 @@ from bot.db.guilds import GuildSettings
 from bot.models import Episode
 from bot.podcast import PODCAST_NAME
 from bot.posts import Post
+from bot.text import has_visible
 from bot.ui.notify import NotifyRoleButton
 
 EMBED_COLOUR = discord.Colour(0x2B6CB0)
@@ -170,8 +171,8 @@ def template_fields(template: str) -> list[str]:
 
 
 def validate_template(template: str) -> None:
-    if not template.strip():
-        raise TemplateError("The template is empty.")
+    if not has_visible(template):
+        raise TemplateError("The template is empty: it has only spaces or invisible characters.")
     if len(template) > TEMPLATE_MAX_LENGTH:
         raise TemplateError(
             f"The template is {len(template)} characters long; the limit is {TEMPLATE_MAX_LENGTH}."
@@ -213,16 +214,32 @@ def link_view(episode: Episode) -> discord.ui.View:
 class AnnouncementCards:
     """The posts the Announcer sends: an episode's announcement, and the catch-up digest."""
 
-    def episode(self, settings: GuildSettings, episode: Episode, podcast_image: str | None, ref: str) -> Post:
+    def episode(
+        self,
+        settings: GuildSettings,
+        episode: Episode,
+        podcast_image: str | None,
+        ref: str,
+        *,
+        published: bool = False,
+    ) -> Post:
+        """`published`: it goes to the servers following the channel too, which get no buttons and
+        do not know the ping role: the Listen link goes in the card and the ping in a message of its
+        own."""
         view = link_view(episode)
         if settings.notify_button_enabled and settings.ping_role_id:
             view.add_item(NotifyRoleButton(settings.ping_role_id))
+        embed = episode_embed(episode, podcast_image=podcast_image, ref=ref)
+        url = episode_url(episode)
+        if published and url is not None:
+            embed.add_field(name="Listen", value=f"[🎧 Listen to the episode]({url})", inline=False)
         return Post(
-            content=render_content(settings.template, episode, settings.ping_role_id),
-            embed=episode_embed(episode, podcast_image=podcast_image, ref=ref),
+            content=render_content(settings.template, episode, None if published else settings.ping_role_id),
+            embed=embed,
             view=view,
-            mentions=announcement_mentions(settings.ping_role_id),
+            mentions=announcement_mentions(None if published else settings.ping_role_id),
             thread_name=thread_name(episode),
+            ping_role_id=settings.ping_role_id if published else None,
         )
 
     def digest(self, episodes: Sequence[Episode], ref: str) -> Post:
@@ -237,7 +254,7 @@ class AnnouncementCards:
 
 
 def discussion_post(member: discord.Member, episode: Episode, podcast_image: str | None) -> Post:
-    """The card that opens a discussion thread a member asked for (/episode discuss)."""
+    """The card that opens a discussion thread a member asked for (/discuss)."""
     return Post(
         content=f"Discussion of this episode, opened by {member.mention}. Join in below!",
         embed=episode_embed(episode, podcast_image=podcast_image),

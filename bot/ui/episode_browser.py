@@ -99,6 +99,29 @@ def list_line(position: int, episode: StoredEpisode) -> str:
     return f"**{position}.** {title} · {episode_facts(episode)}"
 
 
+def _share_refusal(interaction: Interaction) -> str | None:
+    """Why the card cannot be shared publicly where `interaction` happened, or None if it can."""
+    if interaction.guild is None:
+        return None  # a DM or group DM: whoever is in it sees the answer
+    permissions = interaction.permissions
+    if not permissions.send_messages:
+        # The bot's answer needs no Send Messages of its own: do not let it post for someone who may not.
+        return "You can't post in this channel, so I won't share it here for you."
+    if not interaction.is_guild_integration() and not permissions.use_external_apps:
+        # A server that has not added the bot, and does not let members' own apps post: Discord would
+        # show the "shared" card to the listener alone (topics/permissions.mdx, USE_EXTERNAL_APPS).
+        return (
+            "This server doesn't let apps you added to your account post in its channels (Use External "
+            "Apps), so I can't share the card here. Its Listen link is yours to pass on."
+        )
+    return None
+
+
+def _share_label_for(interaction: Interaction) -> str:
+    """What the Share button says: a DM is a chat, not a channel."""
+    return "Share in channel" if interaction.guild is not None else "Share in this chat"
+
+
 class _Button(discord.ui.Button["EpisodeBrowser"]):
     def __init__(self, handler: Handler, **options: Any) -> None:
         super().__init__(**options)
@@ -151,6 +174,7 @@ class EpisodeBrowser(View):
         self._note = ""
         self._seen: list[int] = []
         self._shared: set[int] = set()
+        self._share_label = "Share in channel"
         self._expired = False
         self._last: Interaction | None = None
 
@@ -171,6 +195,7 @@ class EpisodeBrowser(View):
         await self._open(interaction)
 
     async def _open(self, interaction: Interaction) -> None:
+        self._share_label = _share_label_for(interaction)
         self._use_token_of(interaction)
         if interaction.response.is_done():
             await interaction.followup.send(**self._message(), ephemeral=True, wait=True)
@@ -236,7 +261,7 @@ class EpisodeBrowser(View):
             _Button(
                 self._share,
                 custom_id="episodes:share",
-                label="Shared" if shared else "Share in channel",
+                label="Shared" if shared else self._share_label,
                 emoji="📣",
                 style=discord.ButtonStyle.primary,
                 disabled=shared,
@@ -373,12 +398,15 @@ class EpisodeBrowser(View):
         await self._update(interaction)
 
     async def _share(self, interaction: Interaction) -> None:
-        """Post the card publicly as the answer to the click, then mark it shared in the private message."""
+        """Post the card publicly as the answer to the click, then mark it shared in the private message.
+
+        The answer to the click is the only way to post: where only the listener added the bot to their
+        account (a DM, a server without the bot) the bot cannot send to the channel itself."""
         episode = self._card
         assert episode is not None
-        if interaction.guild is not None and not interaction.permissions.send_messages:
-            # The bot's answer needs no Send Messages of its own: do not let it post for someone who may not.
-            raise UserFacingError("You can't post in this channel, so I won't share it here for you.")
+        refusal = _share_refusal(interaction)
+        if refusal is not None:
+            raise UserFacingError(refusal)
         await interaction.response.send_message(
             f"{interaction.user.mention} shared an episode of {PODCAST_NAME}:",
             embed=episode_embed(episode, podcast_image=self._podcast_image),

@@ -19,6 +19,10 @@ from bot.permissions import describe
 log = logging.getLogger(__name__)
 
 GENERIC_ERROR_MESSAGE = "Something went wrong on our side. It has been logged; please try again later."
+SERVER_ONLY_MESSAGE = (
+    "This command only works in a server that has added the bot. /episode works anywhere, "
+    "once you add the bot to your account."
+)
 
 
 async def send_private(interaction: discord.Interaction[Any], message: str) -> None:
@@ -42,7 +46,7 @@ def message_for(error: BaseException) -> str | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works in a server."
+        return SERVER_ONLY_MESSAGE
     if isinstance(error, app_commands.TransformerError):
         return f"{error.value!r} is not a valid value here."
     if isinstance(error, app_commands.CheckFailure):

@@ -170,6 +170,26 @@ async def test_drafts_are_tidied_and_checked(service: SuggestionService) -> None
         service.draft(GUILD, AUTHOR, "Causal inference", "x" * 1001)
 
 
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "\u200b\u200b\u200b\u200b\u200b\u200b",
+        "\u2800\u2800\u2800\u2800\u2800",
+        "\x07\x1b\u202e\u2066\ufeff\u00ad x",
+    ],
+)
+async def test_a_topic_of_invisible_characters_is_refused(service: SuggestionService, topic: str) -> None:
+    # U+2800 (the braille blank) is a symbol that shows as nothing, like the zero-width space
+    with pytest.raises(SuggestionError, match=r"needs words|characters; yours has"):
+        service.draft(GUILD, AUTHOR, topic, None)
+
+
+async def test_invisible_characters_are_taken_out_of_what_people_type(service: SuggestionService) -> None:
+    draft = service.draft(GUILD, AUTHOR, "Causal\u200b inference\u202e", "Judea\u00ad Pearl\n\u200b")
+
+    assert (draft.topic, draft.details) == ("Causal inference", "Judea Pearl")
+
+
 async def test_only_a_done_suggestion_links_an_episode(service: SuggestionService) -> None:
     await submit(service, "Causal inference")
     with pytest.raises(SuggestionError, match="Only a done suggestion"):

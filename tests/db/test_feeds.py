@@ -13,7 +13,13 @@ async def test_failures_count_up_and_a_success_resets_them(feeds: FeedRepository
     assert state.consecutive_failures == 2
     assert state.last_error == "timed out after 30 s"
     await feeds.record_success(
-        feed.id, checked_at=NOW, title="Show", etag='"v1"', last_modified=None, body_hash="abc"
+        feed.id,
+        checked_at=NOW,
+        title="Show",
+        etag='"v1"',
+        last_modified=None,
+        body_hash="abc",
+        settled_episode_id=None,
     )
     state = await feeds.get(URL)
     assert state is not None

@@ -163,3 +163,20 @@ async def test_run_bot_restores_the_previous_urls(emulator: DiscordEmulator) -> 
     assert during == (emulator.api_base, emulator.gateway_url)
     assert before == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     assert len(emulator.requests_to("PUT", "/applications/*/commands")) == 1
+
+
+async def test_a_burst_of_commands_does_not_spend_the_bots_gateway_budget(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    # discord.py answers Discord's heartbeat request (op 1) through its gateway rate limiter, which
+    # allows 110 sends a minute (Discord's limit is 120, topics/gateway.mdx "Rate Limiting"), and
+    # stalls its reading past it. Discord does not ask for heartbeats per interaction: neither may the
+    # emulator, or 150 commands in a minute would freeze the bot.
+    for _ in range(150):
+        result = await emulator.run_command(server.alice, server.guild.general, "ping", settle=0)
+        assert result.content == "pong"
+    assert bot.ws is not None
+    assert not bot.ws.is_ratelimited()
+    channel = emulator.add_channel(server.guild, "made-just-now")
+    result = await emulator.run_command(server.alice, channel, "ping", settle=0)
+    assert result.content == "pong"  # the interaction came after the channel's event: it is known

@@ -35,3 +35,16 @@ def with_newest_item_changed(title: str, description: str, feed: bytes = FEED) -
 
 def _xml(text: str) -> bytes:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
+
+
+def moved_to(new_url: str, feed: bytes = FEED) -> bytes:
+    """The feed naming its new address, as Apple's podcast spec has a moving feed do."""
+    tag = b"<itunes:new-feed-url>" + _xml(new_url) + b"</itunes:new-feed-url>"
+    return feed.replace(b"<channel>", b"<channel>\n    " + tag, 1)
+
+
+def rehosted(feed: bytes = FEED) -> bytes:
+    """The feed as a new host publishes it: new guids, audio files at the new host's address; only
+    the episode pages on the podcast's website stay the same."""
+    feed = re.sub(rb"<guid[^>]*>(.*?)</guid>", rb"<guid isPermaLink=\"false\">newhost-\1</guid>", feed)
+    return re.sub(rb'url="https://[^/"]+/', b'url="https://media.newhost.example/', feed)

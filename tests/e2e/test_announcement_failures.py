@@ -276,3 +276,46 @@ async def test_a_thread_opened_before_the_bot_heard_back_is_still_recorded(
     assert announcement is not None
     assert announcement.status == "sent"
     assert announcement.thread_id == thread.id
+
+
+async def test_a_corrected_episode_s_posted_card_follows_the_feed(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    other = discord.add_guild("Another server")
+    forum_server = discord.add_member(other, "moderator", permissions=Permission.MANAGE_GUILD)
+    other_forum = discord.add_channel(other, "episode-posts", type="forum")
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await configure(discord, server, role=False)
+        await discord.run_command(forum_server, other.general, "config channel set", channel=other_forum)
+        feed_host.publish(FEED)
+        await bot.services.announcer.poll()
+        (post,) = [thread for thread in discord.threads(other_forum) if "Ep. 90" in thread.name]
+        feed_host.publish(
+            with_newest_item_changed("The dark side of AI, part 2 (Ep. 90)", "Fixed show notes.")
+        )
+        await bot.services.announcer.poll()
+    newest = discord.messages(server.episodes_channel)[-1]
+    assert newest["embeds"][0]["title"] == "The dark side of AI, part 2 (Ep. 90)"
+    assert newest["embeds"][0]["description"] == "Fixed show notes."
+    assert len(discord.messages(server.episodes_channel)) == 2
+    assert discord.message(post.id)["embeds"][0]["title"] == "The dark side of AI, part 2 (Ep. 90)"
+
+
+async def test_a_correction_discord_refuses_to_edit_keeps_the_old_card(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    forum = discord.add_channel(server.guild, "episode-posts", type="forum")
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await discord.run_command(server.moderator, server.guild.general, "config channel set", channel=forum)
+        feed_host.publish(without_newest(1))
+        await bot.services.announcer.poll()
+        (post,) = discord.threads(forum)
+        discord.archive_thread(post)  # developers/topics/threads.mdx: no edits in archived threads
+        await discord.flush_gateway()
+        feed_host.publish(with_newest_item_changed("Renamed (Ep. 89)", "New notes.", feed=without_newest(1)))
+        outcome = await bot.services.announcer.poll()
+    assert outcome.error is None
+    assert discord.message(post.id)["embeds"][0]["title"] != "Renamed (Ep. 89)"
+    assert [error.code for error in discord.api_errors()] == [50083]

@@ -52,7 +52,7 @@ async def test_a_server_that_overrides_the_default_still_cannot_let_members_chan
         settings = await bot.services.guilds.get(server.guild.id)
     for refusal in refusals:
         assert refusal.ephemeral
-        assert refusal.content == "You need the Manage Guild permission to use this command."
+        assert refusal.content == "You need the Manage Server permission to use this command."
     assert settings.announce_channel_id is None
     assert settings.template is None
 
@@ -198,3 +198,42 @@ async def test_notify_button_lets_members_give_themselves_the_ping_role_and_take
     assert "will ping you" in joined.content
     assert "no longer be pinged" in left.content
     assert server.ping_role.id not in server.guild.members[server.listener.id].role_ids
+
+
+async def test_a_template_of_invisible_characters_is_refused(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    async with start_bot() as bot:
+        refused = await discord.run_command(
+            server.moderator, server.guild.general, "config template set", text="\u200b\u2800\u200b"
+        )
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert refused.content.startswith("The template is empty")
+    assert settings.template is None
+
+
+async def test_a_moderator_pauses_announcements_and_resumes_them_with_nothing_lost(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    general = server.guild.general
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await configure(discord, server)
+        paused = await discord.run_command(server.moderator, general, "config pause")
+        feed_host.publish(FEED)
+        await bot.services.announcer.poll()
+        status = await discord.run_command(server.moderator, general, "config status")
+        held = discord.messages(server.episodes_channel)
+        resumed = await discord.run_command(server.moderator, general, "config resume")
+        history = await discord.run_command(server.moderator, general, "config history")
+        settings = await bot.services.guilds.get(server.guild.id)
+    assert paused.content.startswith("Announcements are paused; every setting is kept.")
+    assert held == []
+    announcements = next(f["value"] for f in status.embed["fields"] if f["name"] == "Announcements")
+    assert "Paused: Paused by moderator" in announcements
+    assert "Pending: 2" in announcements
+    assert resumed.content.startswith("Announcements resumed")
+    assert len(discord.messages(server.episodes_channel)) == 2
+    assert settings.ping_role_id == server.ping_role.id
+    assert "set announcements: on → paused" in history.embed["description"]
+    assert "set announcements: paused → on" in history.embed["description"]

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.demo.feed_server import FeedServer
 from bot.runner import sync_commands_once
 from bot.ui.replies import GENERIC_ERROR_MESSAGE
-from discord_emulator import DiscordEmulator
+from discord_emulator import DiscordEmulator, Permission
 from tests.e2e.conftest import StartBot
 
 
@@ -203,3 +203,25 @@ async def test_a_rejected_token_stops_python_m_bot_run_with_one_clear_line(
         == "error: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal"
     )
     assert "not-the-token" not in stderr.decode()
+
+
+async def test_help_lists_what_the_person_asking_may_use(
+    discord: DiscordEmulator, start_bot: StartBot
+) -> None:
+    guild = discord.add_guild("Data Science at Home")
+    listener = discord.add_member(guild, "listener")
+    moderator = discord.add_member(guild, "moderator", permissions=Permission.MANAGE_GUILD)
+    async with start_bot():
+        for_listener = await discord.run_command(listener, guild.general, "help")
+        for_moderator = await discord.run_command(moderator, guild.general, "help")
+    listed = for_listener.embed["description"]
+    assert for_listener.ephemeral
+    assert "`/episode search`" in listed
+    assert "`/suggest`" in listed
+    assert "`/suggestions top`" in listed
+    assert "/config" not in listed
+    assert "`/suggestions mark`" not in listed  # a moderator subcommand in a group everyone sees
+    moderators = for_moderator.embed["description"].split("**For moderators (Manage Server)**")[1]
+    assert "`/config channel set`" in moderators
+    assert "`/suggestions mark`" in moderators
+    assert "`/help`" not in moderators

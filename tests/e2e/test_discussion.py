@@ -1,4 +1,4 @@
-"""/episode discuss, end to end: one discussion thread per server and episode, found or opened."""
+"""/discuss, end to end: one discussion thread per server and episode, found or opened."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def nothing_refused(discord: DiscordEmulator) -> Iterator[None]:
 
 
 async def discuss(discord: DiscordEmulator, member: Member, channel: Channel, n: int) -> InteractionResult:
-    return await discord.run_command(member, channel, "episode discuss", n=n)
+    return await discord.run_command(member, channel, "discuss", n=n)
 
 
 async def test_discuss_opens_a_thread_once_and_links_it_afterwards(

@@ -246,7 +246,7 @@ async def test_only_moderators_mark_suggestions_and_the_card_shows_the_status(
             episode=90,
         )
     assert refused.ephemeral
-    assert "Manage Guild permission" in refused.content
+    assert "Manage Server permission" in refused.content
     assert "#1 is now planned" in planned.content
     assert field(planned_card, "Status").startswith("🗓️ Planned")
     assert "Soon" in field(planned_card, "Status")
@@ -367,7 +367,7 @@ async def test_the_channel_must_let_the_bot_post_cards(
         )
         result = await suggest(discord, server.listener, server, "Data engineering for ML")
     assert "I lack the Embed Links permission" in refused.content
-    assert "Manage Guild permission" in listener_refused.content
+    assert "Manage Server permission" in listener_refused.content
     assert "no suggestions channel" in result.content
 
 
@@ -434,3 +434,14 @@ async def test_voters_are_told_when_their_episode_comes_out_in_a_catch_up(
         m["content"] for channel in (server.episodes_channel, suggestions) for m in discord.messages(channel)
     ]
     assert any(f"<@{server.listener.id}>" in content for content in everywhere if content)
+
+
+async def test_a_topic_of_invisible_characters_is_refused_and_nothing_is_posted(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    async with start_bot():
+        channel = await suggestions_channel(discord, server)
+        refused = await suggest(discord, server.listener, server, "\u200b\u200b\u200b\u200b\u200b\u200b")
+    assert refused.ephemeral
+    assert refused.content == "A topic needs words: yours has only invisible characters or spaces."
+    assert discord.messages(channel) == []

@@ -1,5 +1,6 @@
 """Ingestion end to end: a real HTTP server on 127.0.0.1, the real fetcher, parser and database."""
 
+import inspect
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -114,6 +115,55 @@ async def test_a_moved_feed_does_not_turn_the_catalogue_into_new_episodes(ingest
         moved = await ingestor.ingest_url(new_host.url)
     assert moved.new == ()
     assert not moved.first_sync
+
+
+async def test_episodes_an_ingest_stored_but_did_not_complete_are_new_for_the_next(
+    ingestor: FeedIngestor,
+) -> None:
+    """The process dies after storing the new episodes, before their announcements are queued: the
+    next ingest reports them again, however soon it comes (two ingests in the same second)."""
+
+    async def killed(result: ingest.IngestResult) -> None:
+        raise RuntimeError("killed before queueing")
+
+    async with FeedServer(FEED_PREVIOUS) as server:
+        await ingestor.ingest_url(server.url)
+        server.publish(FEED)
+        with pytest.raises(RuntimeError):
+            await ingestor.ingest_url(server.url, before_completing=killed)
+        again = await ingestor.ingest_url(server.url)
+        after = await ingestor.ingest_url(server.url)
+    assert [episode.guid for episode in again.new] == ["dsh-ep-089", "dsh-ep-090"]
+    assert after.new == ()
+
+
+async def test_an_ingest_cut_short_between_write_batches_loses_no_news(
+    ingestor: FeedIngestor, episodes: EpisodeRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Episodes are written in short transactions (so nobody waits behind a large feed): a crash
+    between two of them leaves some stored, and they are still news for the next ingest."""
+    async with FeedServer(FEED_PREVIOUS) as server:
+        await ingestor.ingest_url(server.url)
+        monkeypatch.setattr("bot.db.episodes.WRITE_CHUNK", 1)
+        transaction = episodes.database.transaction
+        batches = 0
+
+        def dying_after_one_batch() -> object:
+            nonlocal batches
+            if inspect.stack()[1].function == "upsert_many":
+                batches += 1
+                if batches == 2:
+                    raise RuntimeError("killed between batches")
+            return transaction()
+
+        monkeypatch.setattr(episodes.database, "transaction", dying_after_one_batch)
+        server.publish(FEED)
+        with pytest.raises(RuntimeError):
+            await ingestor.ingest_url(server.url)
+        assert await episodes.count() == 92  # one of the two new episodes got stored
+        monkeypatch.undo()
+        again = await ingestor.ingest_url(server.url)
+    assert [episode.guid for episode in again.new] == ["dsh-ep-089", "dsh-ep-090"]
 
 
 async def test_new_validators_sent_with_an_unchanged_body_are_kept(

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.feed.isolation import ParserWorker, parse_feed_isolated, shutdown_parser_workers
-from bot.feed.parse import FeedParseError, parse_feed
+from bot.feed.isolation import ParserWorker, parse_feed_isolated, parse_time_limit, shutdown_parser_workers
+from bot.feed.parse import MAX_FEED_BYTES, FeedParseError, parse_feed
 from tests.feed.conftest import many_attributes_feed, simple_feed
 
 pytestmark = pytest.mark.timeout(30)
 
-FEED_URL = "https://datascienceathome.com/feed/podcast/"
+FEED_URL = "https://datascienceathome.com/feed.xml"
 
 
 def _gone(pid: int) -> bool:
@@ -189,3 +189,9 @@ async def test_module_functions_use_one_shared_worker(dsh_feed: bytes) -> None:
     await shutdown_parser_workers()
 
     assert multiprocessing.active_children() == []
+
+
+def test_a_large_honest_feed_gets_more_time_than_a_small_one() -> None:
+    # 20 s cuts a small hostile document short; a 20 MB feed takes ~15 s of CPU on its own.
+    assert parse_time_limit(50_000) == pytest.approx(20.2)
+    assert parse_time_limit(MAX_FEED_BYTES) == pytest.approx(100.0)

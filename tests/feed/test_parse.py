@@ -225,3 +225,18 @@ def test_empty_document_is_refused(body: bytes) -> None:
 def test_documents_that_are_not_feeds_are_refused(body: bytes) -> None:
     with pytest.raises(FeedParseError, match=r"^not a feed$"):
         parse_feed(body)
+
+
+@pytest.mark.parametrize(
+    ("value", "new_feed_url"),
+    [
+        ("https://feeds.newhost.example/show.xml", "https://feeds.newhost.example/show.xml"),
+        (" https://feeds.newhost.example/show.xml ", "https://feeds.newhost.example/show.xml"),
+        ("javascript:alert(1)", None),  # only an address a feed can live at
+        ("", None),
+    ],
+)
+def test_a_feed_that_moved_names_its_new_address(value: str, new_feed_url: str | None) -> None:
+    channel = f"<title>Show</title><itunes:new-feed-url>{value}</itunes:new-feed-url>"
+    parsed = parse_feed(_rss("<item><title>One</title><guid>1</guid></item>", channel=channel))
+    assert parsed.new_feed_url == new_feed_url

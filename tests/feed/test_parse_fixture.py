@@ -16,7 +16,7 @@ from tests.feed.conftest import FIXTURES
 
 pytestmark = pytest.mark.timeout(20)
 
-FEED_URL = "https://datascienceathome.com/feed/podcast/"
+FEED_URL = "https://datascienceathome.com/feed.xml"
 DSH = FIXTURES / "datascienceathome"
 
 
