@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import random
 import re
@@ -21,6 +22,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +37,7 @@ AUTOCOMPLETE_GOAL_MS = 1.0
 LOOP_LAG_GOAL_MS = 20.0  # worst event-loop lag while the catalogue changes
 FIRST_SEARCH_GOAL_MS = 1000.0  # first search after a change, at 50,000 episodes
 TICK = 0.002
+T = TypeVar("T")
 _MARKERS = re.compile(
     r"\[RB\]|\((?:Rebroadcast|rebroadcast)\)|\[Rebroadcast\]|^Episode \d+:\s*|\s*\(Ep\. \d+\)"
 )
@@ -181,8 +184,8 @@ async def timed(calls: Sequence[Callable[[], Awaitable[object]]]) -> tuple[list[
     return cpu, wall
 
 
-async def worst_lag_while(work: Awaitable[object]) -> tuple[float, float]:
-    """(worst event-loop lag in ms, wall ms of `work`) while `work` runs, sampled every TICK."""
+async def worst_lag_while(work: Awaitable[T]) -> tuple[float, T]:
+    """(worst event-loop lag in ms, what `work` returned) while `work` runs, sampled every TICK."""
     worst = 0.0
     done = asyncio.Event()
 
@@ -195,12 +198,10 @@ async def worst_lag_while(work: Awaitable[object]) -> tuple[float, float]:
 
     probe = asyncio.create_task(ticker())
     await asyncio.sleep(0.02)
-    started = time.perf_counter()
-    await work
-    elapsed = time.perf_counter() - started
+    result = await work
     done.set()
     await probe
-    return worst * 1000, elapsed * 1000
+    return worst * 1000, result
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -240,8 +241,12 @@ async def one_run(
     return results
 
 
-async def change_and_search(repository: EpisodeRepository, search: EpisodeSearch, number: int) -> float:
-    """A new episode arrives, then a listener searches: ms until the fresh view is swapped in."""
+async def add_and_search(
+    repository: EpisodeRepository, search: EpisodeSearch, number: int
+) -> tuple[float, float]:
+    """A new episode arrives, then a listener searches: ms until it is found, and until the view is
+    current (the loop's lag is measured over both).
+    """
     started = time.perf_counter()
     episode = Episode(
         guid=f"bench-new-{number}", title=f"Quantum annealing, part {number}", number=None,
@@ -251,7 +256,25 @@ async def change_and_search(repository: EpisodeRepository, search: EpisodeSearch
     await repository.upsert_many([episode], seen_at=datetime(2030, 1, 1, tzinfo=UTC))
     hits = await search.search("quantum annealing")
     assert episode.guid in {hit.episode.guid for hit in hits}
-    return (time.perf_counter() - started) * 1000
+    found = (time.perf_counter() - started) * 1000
+    await search.ready()
+    return found, (time.perf_counter() - started) * 1000
+
+
+async def edit_and_search(
+    repository: EpisodeRepository, search: EpisodeSearch, episode: Episode, number: int
+) -> tuple[float, float]:
+    """An episode's notes are corrected (a changed feed), then a listener searches: ms until the
+    answer (from the previous view, should the rebuild take longer than a search waits), and until
+    the view is rebuilt (the loop's lag is measured over both).
+    """
+    started = time.perf_counter()
+    edited = dataclasses.replace(episode, description=f"{episode.description} Erratum {number}.")
+    await repository.upsert_many([edited], seen_at=datetime(2030, 1, 1, tzinfo=UTC))
+    await search.search(f"erratum {number}")
+    answered = (time.perf_counter() - started) * 1000
+    await search.ready()
+    return answered, (time.perf_counter() - started) * 1000
 
 
 async def run(count: int, seed: int, runs: int) -> bool:
@@ -270,11 +293,13 @@ async def run(count: int, seed: int, runs: int) -> bool:
             started = time.perf_counter()
             await search.search("warm up")
             cold_ms = (time.perf_counter() - started) * 1000
-            lags, firsts = [], []
-            for number in range(runs):
-                lag, first = await worst_lag_while(change_and_search(repository, search, number))
-                lags.append(lag)
-                firsts.append(first)
+            added = [
+                await worst_lag_while(add_and_search(repository, search, number)) for number in range(runs)
+            ]
+            edited = [
+                await worst_lag_while(edit_and_search(repository, search, episodes[number], number))
+                for number in range(runs)
+            ]
             tracemalloc.start()
             second = EpisodeSearch(repository)
             await second.search("warm up")
@@ -303,14 +328,19 @@ async def run(count: int, seed: int, runs: int) -> bool:
     print(f"LIKE scan / search, CPU p95: x{ratio:.1f};  view in memory: {caches_mib:.1f} MiB")
     print(f"search p95 CPU        {verdict(search_p95, SEARCH_GOAL_MS)} (goal set at 10,000)")
     print(f"autocomplete p95 CPU  {verdict(complete_p95, AUTOCOMPLETE_GOAL_MS)} (goal set at 10,000)")
-    worst_lag, first = statistics.median(lags), statistics.median(firsts)
-    print(f"catalogue change, worst loop lag  {verdict(worst_lag, LOOP_LAG_GOAL_MS)}")
-    print(f"first search after the change     {verdict(first, FIRST_SEARCH_GOAL_MS)} (goal set at 50,000)")
-    goals = [worst_lag <= LOOP_LAG_GOAL_MS]
+    goals = []
+    for change, measured_changes in (("new episode", added), ("edited notes", edited)):
+        worst_lag = statistics.median(lag for lag, _ in measured_changes)
+        first = statistics.median(first for _, (first, _) in measured_changes)
+        current = statistics.median(current for _, (_, current) in measured_changes)
+        print(f"{change + ', worst loop lag':<34}{verdict(worst_lag, LOOP_LAG_GOAL_MS)} (until current)")
+        print(f"{'  first search after it':<34}{verdict(first, FIRST_SEARCH_GOAL_MS)} (goal set at 50,000)")
+        print(f"{'  view current after it':<34}{current:8.0f} ms wall")
+        goals.append(worst_lag <= LOOP_LAG_GOAL_MS)
+        if count == 50_000:
+            goals.append(first <= FIRST_SEARCH_GOAL_MS)
     if count == 10_000:
         goals += [search_p95 <= SEARCH_GOAL_MS, complete_p95 <= AUTOCOMPLETE_GOAL_MS]
-    if count == 50_000:
-        goals.append(first <= FIRST_SEARCH_GOAL_MS)
     return all(goals)
 
 

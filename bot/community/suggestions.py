@@ -75,14 +75,15 @@ def similarity(a: str, b: str) -> float:
     text being most of the other ("graph neural networks" in "graph neural networks for drugs").
 
     token_set_ratio alone scores 100 whenever one text's words are a subset of the other's, so "AI"
-    would match every suggestion mentioning AI: it only counts when the shorter text has two words
-    or more and at least two thirds as many as the longer one.
+    would match every suggestion mentioning AI: it only counts when the shorter text has three words
+    or more and at least two thirds as many as the longer one. Two words name a field, not a subject
+    ("deep learning" is not covered by "beyond deep learning"); they match only as a whole.
     """
     if not a or not b:
         return 0.0
     score = fuzz.token_sort_ratio(a, b)
     shorter, longer = sorted((len(set(a.split())), len(set(b.split()))))
-    if shorter >= 2 and shorter * 3 >= longer * 2:
+    if shorter >= 3 and shorter * 3 >= longer * 2:
         score = max(score, fuzz.token_set_ratio(a, b))
     return float(score)
 

@@ -1,14 +1,12 @@
-"""SearchIndex: the SQL behind episode search (ranked FTS5 queries, vocabulary, cache inputs)."""
+"""SearchIndex: the SQL behind episode search: what its in-memory view is built from, and when to."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from bot.db.connection import Database
 from bot.db.episodes import stored_episode
@@ -17,42 +15,8 @@ from bot.models import StoredEpisode
 
 log = logging.getLogger(__name__)
 
-# An FTS5 column filter: the expression after it must match within the title or the guests.
-TITLE_OR_GUESTS = "{title guests} : "
-# bm25 column weights, in index column order: title, guests, description.
-TITLE_WEIGHT = 10.0
-GUESTS_WEIGHT = 10.0
-DESCRIPTION_WEIGHT = 1.0
 GENERATION_RECHECK = 1.0  # seconds: how stale another process's change may leave the engine's view
-
-
-_RANKED = """
-    SELECT rowid, bm25(episodes_fts, :title, :guests, :description) AS score
-    FROM episodes_fts
-    WHERE episodes_fts MATCH :match AND rowid NOT IN (SELECT value FROM json_each(:exclude))
-    ORDER BY score LIMIT :limit
-"""
-_RANKED_IN_WINDOW = """
-    SELECT rowid, bm25(episodes_fts, :title, :guests, :description) AS score
-    FROM episodes_fts
-    WHERE episodes_fts MATCH :match AND rowid >= coalesce((
-            SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH :match
-            ORDER BY rowid DESC LIMIT 1 OFFSET :window
-        ), 0)
-        AND rowid NOT IN (SELECT value FROM json_each(:exclude))
-    ORDER BY score LIMIT :limit
-"""
-
-# Rebroadcast id -> the earliest original carrying exactly the same (long enough) notes: newest first,
-# so the earliest original comes last and wins.
-_ORIGINALS_BY_DESCRIPTION = """
-    SELECT rebroadcast.id, original.id
-    FROM episodes AS rebroadcast
-    JOIN episodes AS original
-        ON original.description = rebroadcast.description AND original.rebroadcast = 0
-    WHERE rebroadcast.rebroadcast = 1 AND length(rebroadcast.description) >= ?
-    ORDER BY original.published_at DESC, original.id DESC
-"""
+_IDS_PER_QUERY = 500  # SQLite caps the parameters of one statement
 
 
 class CatalogueEntry(NamedTuple):
@@ -66,10 +30,20 @@ class CatalogueEntry(NamedTuple):
     rebroadcast: bool
 
 
-CATALOGUE_SLICE = 5000
-_CATALOGUE_SLICE = """
-    SELECT id, number, title, rebroadcast FROM episodes ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?
-"""
+CATALOGUE_SLICE = 1000  # episodes (with their notes) per read: about 10 ms of SQLite's time
+_EPISODE_COLUMNS = "id, number, title, rebroadcast, published_at, coalesce(guests, ''), description"
+# The catalogue newest first (ORDER BY published_at DESC, id DESC: undated episodes last), in slices
+# that each seek to where the last one ended: an OFFSET would count its way through every row before.
+_DATED_SLICE = f"""
+    SELECT {_EPISODE_COLUMNS} FROM episodes
+    WHERE published_at IS NOT NULL AND (published_at, id) < (:published, :id)
+    ORDER BY published_at DESC, id DESC LIMIT :limit
+"""  # noqa: S608 - a literal of this module
+_UNDATED_SLICE = f"""
+    SELECT {_EPISODE_COLUMNS} FROM episodes WHERE published_at IS NULL AND id < :id
+    ORDER BY id DESC LIMIT :limit
+"""  # noqa: S608
+_EPISODES_AFTER = f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE id > ?"  # noqa: S608
 # Indexed words never hold a space (unicode61 splits on it): each slice comes as one string. fts5vocab
 # seeks to a range of terms; the ranges split them by first character, in order.
 # (A bound given as "? IS NULL OR term < ?" would make fts5vocab scan everything.)
@@ -77,16 +51,13 @@ _WORDS_SLICE = """
     SELECT group_concat(term, ' '), group_concat(doc, ' ') FROM episodes_words_vocabulary
     WHERE term >= :low AND term < :high
 """
-_STEMS_SLICE = """
-    SELECT group_concat(term, ' ') FROM episodes_fts_vocabulary WHERE term >= :low AND term < :high
-"""
 _TERM_RANGES = tuple(
     zip(("", *"bcdefghijklmnopqrstuvwxyz{"), (*"bcdefghijklmnopqrstuvwxyz{", "\U0010ffff"), strict=True)
 )
 
 
-def _joined(slices: list[str]) -> str:
-    return " ".join(part for part in slices if part)
+EpisodeRow = tuple[int, int | None, str, int, str | None, str, str]
+"""id, number, title, rebroadcast, published_at, guests, description"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +67,10 @@ class CatalogueRows:
     """
 
     generation: int
-    catalogue: list[tuple[int, int | None, str, int]]  # id, number, title, rebroadcast; newest first
-    originals_by_description: list[sqlite3.Row]  # rebroadcast id, original id; the last one wins
-    words: str  # every indexed word as written, space-separated
-    word_documents: str  # how many episodes use each of them, space-separated, in the same order
-    stems: str  # every term of the stemmed index, space-separated
+    episodes: list[EpisodeRow]  # newest first
+    # Every indexed word as written, and how many episodes use it: slices of space-separated words
+    # and counts in the same order (splitting one string of them all would hold the GIL too long).
+    words: list[tuple[str, str]]
 
 
 class SearchIndex:
@@ -148,103 +118,57 @@ class SearchIndex:
         log.info("Derived the guests of %d episodes", len(rows))
         return len(rows)
 
-    async def catalogue_rows(self, same_notes_min_chars: int) -> CatalogueRows:
-        """Everything the engine keeps in memory, not converted: the vocabularies as strings, the
-        catalogue as plain tuples (hundreds of thousands of row objects would each be scanned by the
+    async def catalogue_rows(self) -> CatalogueRows:
+        """Everything the engine keeps in memory, not converted: the vocabulary as strings, the
+        episodes as plain tuples (hundreds of thousands of row objects would each be scanned by the
         garbage collector while the view is built). Fetched in slices of about 10 ms: SQLite runs
         one statement at a time, and a search queued behind a 250 ms read would wait for all of it.
         """
         connection = self._db.connection
         generation = await self.generation()
-        catalogue: list[Any] = []
+        episodes: list[EpisodeRow] = []
+        after: dict[str, object] = {"published": "\U0010ffff", "id": 0, "limit": CATALOGUE_SLICE}
         while True:
-            async with connection.execute(_CATALOGUE_SLICE, (CATALOGUE_SLICE, len(catalogue))) as cursor:
-                cursor.row_factory = None
-                rows = list(await cursor.fetchall())  # plain tuples: no row factory
-            catalogue.extend(rows)
+            rows = await self._tuples(_DATED_SLICE, after)
+            episodes.extend(rows)
             if len(rows) < CATALOGUE_SLICE:
                 break
-        originals = await connection.execute_fetchall(_ORIGINALS_BY_DESCRIPTION, (same_notes_min_chars,))
-        words, documents, stems = [], [], []
+            after = {**after, "published": rows[-1][4], "id": rows[-1][0]}
+        after = {"id": 1 << 62, "limit": CATALOGUE_SLICE}
+        while True:
+            rows = await self._tuples(_UNDATED_SLICE, after)
+            episodes.extend(rows)
+            if len(rows) < CATALOGUE_SLICE:
+                break
+            after = {**after, "id": rows[-1][0]}
+        words = []
         for low, high in _TERM_RANGES:
             [[some_words, some_documents]] = await connection.execute_fetchall(
                 _WORDS_SLICE, {"low": low, "high": high}
             )
-            [[some_stems]] = await connection.execute_fetchall(_STEMS_SLICE, {"low": low, "high": high})
-            words.append(some_words or "")
-            documents.append(some_documents or "")
-            stems.append(some_stems or "")
-        return CatalogueRows(
-            generation, catalogue, list(originals), _joined(words), _joined(documents), _joined(stems)
-        )
+            words.append((some_words or "", some_documents or ""))
+        return CatalogueRows(generation, episodes, words)
 
-    async def vocabulary(self) -> dict[str, int]:
-        """Every indexed word as written (lower case, accents folded) -> how many episodes use it."""
-        rows = await self._db.connection.execute_fetchall("SELECT term, doc FROM episodes_words_vocabulary")
-        return {row[0]: int(row[1]) for row in rows}
+    async def episodes_after(self, episode_id: int) -> list[EpisodeRow]:
+        """Every episode with a greater id (those stored since the view was built), as plain tuples."""
+        return await self._tuples(_EPISODES_AFTER, (episode_id,))
 
-    async def match_counts(self, expressions: Sequence[str]) -> list[int]:
-        """How many episodes each FTS5 expression matches (stemming, prefixes and all)."""
-        rows = await self._db.connection.execute_fetchall(
-            """
-            SELECT (SELECT count(*) FROM episodes_fts WHERE episodes_fts MATCH value)
-            FROM json_each(?) ORDER BY key
-            """,
-            (json.dumps(list(expressions)),),
-        )
-        return [int(row[0]) for row in rows]
-
-    async def scored_among(
-        self, expressions: Sequence[str], ids: Sequence[int]
-    ) -> list[tuple[int, int, float]]:
-        """(expression index, episode id, bm25) for each of these episodes each expression matches."""
-        rows = await self._db.connection.execute_fetchall(
-            """
-            SELECT CAST(expression.key AS INTEGER), episodes_fts.rowid,
-                bm25(episodes_fts, :title, :guests, :description)
-            FROM json_each(:expressions) AS expression
-            JOIN episodes_fts ON episodes_fts MATCH expression.value
-            -- "+": filtered after matching. As an FTS5 constraint, each id would be matched (and
-            -- every phrase's rarity counted again) separately.
-            WHERE +episodes_fts.rowid IN (SELECT value FROM json_each(:ids))
-            """,
-            {
-                "expressions": json.dumps(list(expressions)),
-                "ids": json.dumps(list(ids)),
-                "title": TITLE_WEIGHT,
-                "guests": GUESTS_WEIGHT,
-                "description": DESCRIPTION_WEIGHT,
-            },
-        )
-        return [(int(row[0]), int(row[1]), float(row[2])) for row in rows]
-
-    async def ranked(
-        self, match: str, *, limit: int, window: int | None, exclude: Sequence[int] = ()
-    ) -> list[tuple[int, float]]:
-        """(episode id, bm25) of episodes matching an FTS5 expression, best (lowest bm25) first.
-
-        bm25 costs about a microsecond per matching episode: with a `window`, only that many of the
-        matches added most recently are ranked, so a word found in thousands of episodes stays fast.
-        """
-        parameters: dict[str, object] = {
-            "match": match,
-            "title": TITLE_WEIGHT,
-            "guests": GUESTS_WEIGHT,
-            "description": DESCRIPTION_WEIGHT,
-            "exclude": json.dumps(list(exclude)),
-            "limit": limit,
-        }
-        if window is None:
-            rows = await self._db.connection.execute_fetchall(_RANKED, parameters)
-        else:
-            rows = await self._db.connection.execute_fetchall(
-                _RANKED_IN_WINDOW, {**parameters, "window": window}
-            )
-        return [(int(row[0]), float(row[1])) for row in rows]
+    async def _tuples(
+        self, sql: str, parameters: Mapping[str, object] | tuple[object, ...]
+    ) -> list[EpisodeRow]:
+        async with self._db.connection.execute(sql, parameters) as cursor:
+            cursor.row_factory = None  # plain tuples
+            rows: list[EpisodeRow] = list(await cursor.fetchall())  # type: ignore[arg-type]
+            return rows
 
     async def episodes(self, ids: Sequence[int]) -> dict[int, StoredEpisode]:
-        """The episodes with these ids, in one round trip (search results are fetched on every call)."""
-        rows = await self._db.connection.execute_fetchall(
-            "SELECT * FROM episodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
-        )
-        return {episode.id: episode for episode in map(stored_episode, rows)}
+        """The episodes with these ids, in one round trip (search results are fetched on every call).
+        The ids are bound one by one: cheaper than a JSON array for the few a page shows.
+        """
+        found: dict[int, StoredEpisode] = {}
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = list(ids[start : start + _IDS_PER_QUERY])
+            sql = f"SELECT * FROM episodes WHERE id IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            rows = await self._db.connection.execute_fetchall(sql, chunk)
+            found.update((episode.id, episode) for episode in map(stored_episode, rows))
+        return found

@@ -1,45 +1,36 @@
-"""The search engine: an in-memory view of the catalogue, ranking through FTS5, rebroadcasts folded."""
+"""The search engine: ranks an in-memory view of the catalogue, kept current off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
-import gc
-import heapq
 import itertools
 import logging
-import math
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from bot.db import EpisodeRepository
-from bot.db.search_index import TITLE_OR_GUESTS, CatalogueEntry, CatalogueRows, SearchIndex
-from bot.episode_facts import bare_title_folded, rebroadcast_key
+from bot.db.search_index import CatalogueEntry, SearchIndex
 from bot.models import StoredEpisode
-from bot.search.query import CoverageStep, Term, Vocabulary, coverage_steps, fts_phrase, parse_query
-from bot.search.text import MAX_QUERY_CHARS, episode_number_in, spelling_variants
+from bot.search import view as views
+from bot.search.query import Term, parse_query
+from bot.search.ranking import Found, find, phrase_documents, ranked
+from bot.search.text import MAX_QUERY_CHARS, episode_number_in
+from bot.search.titles import Titles
+from bot.search.view import Recent, Snapshot, View
 from bot.text import WORD, fold
 
 log = logging.getLogger(__name__)
 
-RANK_WINDOW = 1500  # see SearchIndex.ranked
 COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left out
-TITLE_BONUS = 0.1  # bands are 0.25 apart; bm25 adds at most 0.1 within one
-SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
 EXACT_SCORE = float("inf")
-STEP_ASIDE_EVERY = 500  # titles or words a rebuild handles between two looks for searches
 STEP_ASIDE_MAX = 0.05  # seconds a rebuild waits for searches at each look
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
-QUESTION_CANDIDATES = 30  # a question's best episodes by FTS5's bm25, scored again term by term
-BM25_PART_MAX = 100.0  # FTS5 gives a phrase found in most episodes the rarity 1e-6
-QUESTION_WINDOW = 500  # see _rarer_terms
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
+RECENT_ON_LOOP = 20  # episodes stored since the view that are indexed on the loop; more, in a thread
+RECENT_MOST = 200  # new episodes indexed apart before the whole view is rebuilt with them
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,137 +42,8 @@ class SearchHit:
     rebroadcasts: tuple[StoredEpisode, ...] = ()  # later airings folded into this episode
 
 
-# --- What the engine keeps in memory between catalogue changes ----------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Titles:
-    """Every title's words, for autocomplete: an inverted index over positions (0 = newest)."""
-
-    entries: tuple[CatalogueEntry, ...]
-    words: tuple[tuple[str, ...], ...]  # per position: folded title words and their other spellings
-    postings: Mapping[str, tuple[int, ...]]
-    sorted_words: tuple[str, ...]
-    postings_before: tuple[int, ...]  # [i]: how many postings the words before sorted_words[i] have
-    openings: tuple[tuple[str, int], ...]  # (title as read, folded; position), sorted
-    by_number: Mapping[int, tuple[int, ...]]
-
-    @classmethod
-    def build(
-        cls, entries: Sequence[CatalogueEntry], step_aside: Callable[[], object] = lambda: None
-    ) -> _Titles:
-        postings: dict[str, list[int]] = {}
-        words: list[tuple[str, ...]] = []
-        by_number: dict[int, list[int]] = {}
-        for position, entry in enumerate(entries):
-            if position % STEP_ASIDE_EVERY == 0:
-                step_aside()
-            title_words = WORD.findall(fold(entry.title))
-            spelled = tuple(dict.fromkeys(itertools.chain(title_words, *map(spelling_variants, title_words))))
-            words.append(spelled)
-            for word in spelled:
-                postings.setdefault(word, []).append(position)
-            if entry.number is not None:
-                by_number.setdefault(entry.number, []).append(position)
-        sorted_words = tuple(sorted(postings))
-        return cls(
-            entries=tuple(entries),
-            words=tuple(words),
-            postings={word: tuple(positions) for word, positions in postings.items()},
-            sorted_words=sorted_words,
-            postings_before=(0, *itertools.accumulate(len(postings[word]) for word in sorted_words)),
-            openings=tuple(
-                sorted((bare_title_folded(entry.title), position) for position, entry in enumerate(entries))
-            ),
-            by_number={number: tuple(positions) for number, positions in by_number.items()},
-        )
-
-    def _word_range(self, prefix: str) -> tuple[int, int]:
-        return (
-            bisect.bisect_left(self.sorted_words, prefix),
-            bisect.bisect_left(self.sorted_words, prefix + "\U0010ffff"),
-        )
-
-    def titles_with(self, prefix: str) -> int:
-        """At most how many titles have a word starting with `prefix` (cheap: no set is built)."""
-        start, end = self._word_range(prefix)
-        return self.postings_before[end] - self.postings_before[start]
-
-    def opening_with(self, text: str, limit: int) -> list[int]:
-        """The newest `limit` positions whose title, as read, starts with `text`."""
-        start = bisect.bisect_left(self.openings, (text,))
-        end = bisect.bisect_left(self.openings, (text + "\U0010ffff",))
-        return heapq.nsmallest(limit, (position for _, position in self.openings[start:end]))
-
-    def matching(self, words: Sequence[str]) -> Iterator[int]:
-        """Positions, newest first, whose title has for every typed word a word starting with it."""
-        ordered = sorted(words, key=self.titles_with)
-        if self.titles_with(ordered[0]) * 4 > len(self.entries):
-            # Every word is common: walking titles newest first finds enough almost at once.
-            candidates: Iterable[int] = range(len(self.entries))
-        else:
-            start, end = self._word_range(ordered[0])
-            found: set[int] = set()
-            for word in self.sorted_words[start:end]:
-                found.update(self.postings[word])
-            candidates, ordered = sorted(found), ordered[1:]
-        for position in candidates:
-            title_words = self.words[position]
-            if all(any(word.startswith(typed) for word in title_words) for typed in ordered):
-                yield position
-
-    def corrected(self, word: str) -> str | None:
-        """The title word closest to a misspelled one, or None."""
-        if len(word) < 4:
-            return None
-        found = process.extractOne(word, self.sorted_words, scorer=OSA.distance, score_cutoff=1)
-        return None if found is None else found[0]
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    generation: int
-    vocabulary: Vocabulary
-    titles: _Titles
-    original_of: Mapping[int, int]  # rebroadcast id -> original id
-    rebroadcasts_of: Mapping[int, tuple[int, ...]]  # original id -> its rebroadcasts, oldest first
-
-    def canonical(self, episode_id: int) -> int:
-        return self.original_of.get(episode_id, episode_id)
-
-
-def _originals(entries: Sequence[CatalogueEntry], by_description: Mapping[int, int]) -> dict[int, int]:
-    """Rebroadcast id -> original id, by title (minus markers and numbers), else by identical notes."""
-    earliest_original: dict[str, CatalogueEntry] = {}
-    for entry in entries:  # newest first: the earliest original is written last and wins
-        if not entry.rebroadcast:
-            earliest_original[rebroadcast_key(entry.title)] = entry
-    originals: dict[int, int] = {}
-    for entry in entries:
-        if entry.rebroadcast:
-            original = earliest_original.get(rebroadcast_key(entry.title))
-            if original is not None:
-                originals[entry.id] = original.id
-            elif entry.id in by_description:
-                originals[entry.id] = by_description[entry.id]
-    return originals
-
-
-def _rarer_terms(terms: Sequence[Term]) -> list[Term]:
-    """A question's rarer terms: together they match at most QUESTION_WINDOW episodes (the rarest
-    is always one). They pick and score its episodes: ranking every episode that has a common word
-    costs a microsecond each, and such a word weighs next to nothing in bm25 anyway.
-    """
-    chosen: list[Term] = []
-    for term in sorted(terms, key=lambda term: term.documents):
-        if chosen and sum(other.documents for other in chosen) + term.documents > QUESTION_WINDOW:
-            break
-        chosen.append(term)
-    return chosen
-
-
 def _numbered_hits(
-    snapshot: _Snapshot, numbered: list[StoredEpisode], limit: int, include_rebroadcasts: bool
+    snapshot: Snapshot, numbered: list[StoredEpisode], limit: int, include_rebroadcasts: bool
 ) -> list[SearchHit]:
     # The listener asked for this number: show it even when it is a rebroadcast, folding a
     # rebroadcast only into an original that carries the same number.
@@ -199,9 +61,6 @@ def _numbered_hits(
     return hits[:limit]
 
 
-# --- The engine ------------------------------------------------------------------------------------
-
-
 class EpisodeSearch:
     """The one search function behind the slash commands and `python -m bot search`."""
 
@@ -209,8 +68,9 @@ class EpisodeSearch:
         self._episodes = episodes
         self._index = SearchIndex(episodes.database)
         self._fresh_wait = fresh_wait
-        self._snapshot: _Snapshot | None = None
-        self._rebuild: asyncio.Task[_Snapshot] | None = None
+        self._snapshot: Snapshot | None = None
+        self._recent: Recent | None = None
+        self._rebuild: asyncio.Task[Snapshot] | None = None
         self._answers_running = 0
         self._no_answer_running = threading.Event()  # a rebuild pauses while it is clear
         self._no_answer_running.set()
@@ -244,118 +104,36 @@ class EpisodeSearch:
         """
         if limit <= 0:
             return []
-        snapshot = await self._current()
+        current = await self._current()
         with self._answering():
-            return await self._search(snapshot, query, limit, include_rebroadcasts)
+            return await self._search(current, query, limit, include_rebroadcasts)
 
     async def _search(
-        self, snapshot: _Snapshot, query: str, limit: int, include_rebroadcasts: bool
+        self, current: View, query: str, limit: int, include_rebroadcasts: bool
     ) -> list[SearchHit]:
+        snapshot = current.snapshot
         number = episode_number_in(query)
         if number is not None:
             numbered = await self._episodes.by_number(number)
             if numbered:
                 return _numbered_hits(snapshot, numbered, limit, include_rebroadcasts)
-        terms = await self._terms(query, snapshot.vocabulary, len(snapshot.titles.entries))
+        terms = _terms(current, query)
         if not terms:
             return []
-        ranked: dict[int, float] = {}  # episode id -> score
-        groups: set[int] = set()
-        # Episodes carrying more of the query's weight first, bm25 ordering each band; every term
-        # in the title or the guests comes before everything (a cheap step: an AND of rare words).
-        steps = coverage_steps(terms, len(snapshot.titles.entries))
-        if len(terms) >= QUESTION_TERMS:
-            ranked = await self._question_ranked(snapshot, terms, steps[0], limit)
-            return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
-        if steps[0].band == 1.0:
-            first = steps[0]
-            steps.insert(
-                0, CoverageStep(1.0 + TITLE_BONUS, f"{TITLE_OR_GUESTS}({first.expression})", first.most)
-            )
-        for step in steps:
-            # Ranking every match of a common word would be slow; few matches need no window.
-            window = RANK_WINDOW if step.most > RANK_WINDOW else None
-            while len(groups) < limit:
-                batch = await self._index.ranked(
-                    step.expression, limit=limit + 5, window=window, exclude=list(ranked)
-                )
-                for episode_id, bm25 in batch:
-                    # bm25 is negative, lower better: x / (1 + x) keeps each step inside its own band.
-                    ranked[episode_id] = step.band + 0.1 * -bm25 / (1.0 - bm25)
-                    groups.add(snapshot.canonical(episode_id))
-                if len(batch) < limit + 5:
-                    break
-            if len(groups) >= limit:
+        found = [one for _, one in terms]
+        indexes = [part.index for part in current.parts]
+        wanted = 2 * limit + 10
+        while True:
+            best = ranked(found, indexes, question=len(terms) >= QUESTION_TERMS, wanted=wanted)
+            scores: dict[int, float] = {}
+            for hit in best:
+                scores.setdefault(int(current.parts[hit.part].ids[hit.position]), hit.score)
+            groups = {snapshot.canonical(episode_id) for episode_id in scores}
+            # Rebroadcasts folded into their originals can leave fewer than `limit`: rank further.
+            if len(groups) >= limit or len(best) < wanted:
                 break
-        return await self._arrange(snapshot, ranked, limit, include_rebroadcasts)
-
-    async def _question_ranked(
-        self, snapshot: _Snapshot, terms: list[Term], every_term: CoverageStep, limit: int
-    ) -> dict[int, float]:
-        """A question or a sentence. Every term in a title or the guests comes first; every term
-        anywhere would mostly mean the longest notes, so bm25 ranks the rest, computed here term by
-        term: FTS5 weighs each spelling and synonym by its own rarity, and a rare spelling of a
-        common word would outweigh a rare word. Here a term weighs its rarity with all its names, and
-        an episode scores by the best of them.
-        """
-        episodes = len(snapshot.titles.entries)
-        ranked: dict[int, float] = {}
-        title_step = f"{TITLE_OR_GUESTS}({every_term.expression})"
-        for episode_id, bm25 in await self._index.ranked(title_step, limit=limit + 5, window=None):
-            ranked[episode_id] = 1.0 + TITLE_BONUS + 0.1 * -bm25 / (1.0 - bm25)
-        terms = _rarer_terms(terms)
-        matching = sum(term.documents for term in terms)
-        batch = await self._index.ranked(
-            " OR ".join(term.fts(widened=True) for term in terms),
-            limit=QUESTION_CANDIDATES,
-            window=QUESTION_WINDOW if matching > QUESTION_WINDOW else None,
-            exclude=list(ranked),
-        )
-        candidates = [episode_id for episode_id, _ in batch]
-        if not candidates:
-            return ranked
-        phrases: list[tuple[int, str]] = []  # (term, one of its phrases)
-        for number, term in enumerate(terms):
-            phrases.extend((number, phrase) for phrase in term.phrases())
-            phrases.extend((number, fts_phrase(name)) for name in term.related)
-        expressions = [phrase for _, phrase in phrases]
-        counts = await self._index.match_counts(expressions)
-        scored = await self._index.scored_among(expressions, candidates)
-        best: dict[tuple[int, int], float] = {}  # (term, episode) -> its best phrase's share
-        for index, episode_id, bm25 in scored:
-            number = phrases[index][0]
-            # FTS5's bm25 for one phrase is its rarity times a term frequency part: keep the latter.
-            rarity = max(math.log((episodes - counts[index] + 0.5) / (counts[index] + 0.5)), 1e-6)
-            share = min(-bm25 / rarity, BM25_PART_MAX)
-            best[number, episode_id] = max(best.get((number, episode_id), 0.0), share)
-        for episode_id in candidates:
-            score = 0.0
-            for number, term in enumerate(terms):
-                rarity = math.log(1.0 + (episodes - term.documents + 0.5) / (term.documents + 0.5))
-                score += rarity * best.get((number, episode_id), 0.0)
-            ranked[episode_id] = 0.5 + 0.1 * score / (1.0 + score)
-        return ranked
-
-    async def _terms(self, query: str, vocabulary: Vocabulary, episodes: int) -> list[Term]:
-        """The query's terms, each weighed by how many episodes it really matches, none matching none."""
-        terms = parse_query(query, vocabulary)
-        unsure = [term.source for term in terms if term.documents == 0]
-        if unsure:
-            # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
-            stemmed = await self._index.match_counts([fts_phrase(tuple(word.split())) for word in unsure])
-            terms = parse_query(query, vocabulary, dict(zip(unsure, stemmed, strict=True)))
-        if len(terms) == 1:
-            # Nothing to weigh against: skip counting, and rank it as if it matched everything
-            # (in the window), since a lone common word may well match thousands of episodes.
-            return [replace(terms[0], documents=episodes)]
-        counts = await self._index.match_counts([term.fts(widened=True) for term in terms])
-        # A word found nowhere would only hide the episodes the other words find; one found almost
-        # everywhere says nothing about the episode (the rarest term is kept, whatever it is).
-        counted = [replace(term, documents=count) for term, count in zip(terms, counts, strict=True) if count]
-        if not counted:
-            return []
-        rarest = min(counted, key=lambda term: term.documents)
-        return [term for term in counted if term is rarest or term.documents <= COMMON_FRACTION * episodes]
+            wanted *= 4
+        return await self._arrange(snapshot, scores, limit, include_rebroadcasts)
 
     async def autocomplete(
         self, prefix: str, *, limit: int = 25, include_rebroadcasts: bool = False
@@ -365,38 +143,32 @@ class EpisodeSearch:
         """
         if limit <= 0:
             return []
-        snapshot = await self._current()
+        current = await self._current()
         with self._answering():
-            return await self._autocomplete(snapshot, prefix, limit, include_rebroadcasts)
+            return await self._autocomplete(current, prefix, limit, include_rebroadcasts)
 
     async def _autocomplete(
-        self, snapshot: _Snapshot, prefix: str, limit: int, include_rebroadcasts: bool
+        self, current: View, prefix: str, limit: int, include_rebroadcasts: bool
     ) -> list[SearchHit]:
-        titles = snapshot.titles
+        snapshot = current.snapshot
         words = WORD.findall(fold(unicodedata.normalize("NFKC", prefix)[:MAX_QUERY_CHARS]))
-        # Nothing typed: the latest episodes, a rebroadcast of an older one left to its original's date.
-        positions: Iterable[int] = (
-            position
-            for position, entry in enumerate(titles.entries)
-            if include_rebroadcasts or entry.id not in snapshot.original_of
-        )
         if words:
-            if not all(titles.titles_with(word) for word in words):
-                # A word no title has: its closest title word, or else leave it out.
+            # A word no title has: its closest title word, or else leave it out.
+            titles = snapshot.catalogue.titles
+            if not all(any(part.titles.titles_with(word) for part in current.parts) for word in words):
                 fixed = [word if titles.titles_with(word) else titles.corrected(word) for word in words]
                 words = [word for word in fixed if word is not None]
                 if not words:
                     return []
-            number = episode_number_in(prefix)
-            positions = itertools.chain(
-                titles.by_number.get(number, ()) if number is not None else (),
-                titles.opening_with(" ".join(words), 2 * limit),
-                titles.matching(words),
-            )
+        number = episode_number_in(prefix)
+        entries = itertools.chain.from_iterable(
+            _completions(part.titles, words, number, limit) for part in current.parts
+        )
         ids: list[int] = []
         seen: set[int] = set()
-        for position in positions:
-            entry = titles.entries[position]
+        for entry in entries:
+            if not (include_rebroadcasts or words or entry.id not in snapshot.original_of):
+                continue  # nothing typed: a rebroadcast of an older episode is left to its original
             key = entry.id if include_rebroadcasts else snapshot.canonical(entry.id)
             if key not in seen:
                 seen.add(key)
@@ -411,7 +183,7 @@ class EpisodeSearch:
         ]
 
     async def _arrange(
-        self, snapshot: _Snapshot, ranked: Mapping[int, float], limit: int, include_rebroadcasts: bool
+        self, snapshot: Snapshot, ranked: Mapping[int, float], limit: int, include_rebroadcasts: bool
     ) -> list[SearchHit]:
         """One hit per episode, originals in place of their rebroadcasts; best first."""
         best: dict[int, float] = {}
@@ -433,94 +205,136 @@ class EpisodeSearch:
                 hits.append(SearchHit(episodes[0], best[group], tuple(episodes[1:])))
         return hits[:limit]
 
-    async def _current(self) -> _Snapshot:
+    async def ready(self) -> None:
+        """Returns once the in-memory view holds the catalogue as it is now (new episodes perhaps
+        indexed apart), built if need be: for a warm start, and to measure a rebuild whole.
+        """
+        while True:
+            recent = (await self._current()).recent
+            if recent is None or not recent.rebuild_due:
+                return
+            if self._rebuild is not None:
+                await asyncio.shield(self._rebuild)
+
+    async def _current(self) -> View:
         """The in-memory view of the catalogue, rebuilt off the event loop when the catalogue changed.
 
-        While a rebuild runs, a search waits for it at most `fresh_wait` seconds, then answers from
-        the previous view (the full-text index it ranks with is always current).
+        The episodes stored since the view was read are indexed apart (a few milliseconds): a new
+        episode is found at once, and until an edit, a rebroadcast to fold or RECENT_MOST of them,
+        nothing is rebuilt (seconds of CPU at 50,000 episodes, each a chance to delay the loop). A
+        change other than insertions waits for the rebuild at most `fresh_wait` seconds, then the
+        previous view answers.
         """
-        generation = await self._index.generation()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._fresh_wait
         snapshot = self._snapshot
-        if snapshot is not None and snapshot.generation == generation:
-            return snapshot
+        while True:
+            generation = await self._index.generation()
+            if snapshot is not None and snapshot.generation == generation:
+                return View(snapshot)
+            if snapshot is None:  # the first view: nothing to answer from meanwhile
+                snapshot = await asyncio.shield(self._rebuild_started())
+                continue
+            recent = await self._recent_since(snapshot, generation)
+            if not recent.rebuild_due:
+                return View(snapshot, recent)
+            rebuild = self._rebuild_started()
+            if recent.complete or loop.time() >= deadline:
+                return View(snapshot, recent)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    snapshot = await asyncio.shield(rebuild)
+            except TimeoutError:
+                log.debug("Search answered from generation %d while rebuilding", snapshot.generation)
+                return View(snapshot, recent)
+
+    def _rebuild_started(self) -> asyncio.Task[Snapshot]:
+        """The rebuild under way, started if need be (awaited through asyncio.shield: a search that
+        stops waiting for it does not cancel it).
+        """
         if self._rebuild is None or self._rebuild.done():
             self._rebuild = asyncio.create_task(self._rebuilt(), name="search-rebuild")
-        rebuild = asyncio.shield(self._rebuild)
-        if snapshot is None:
-            return await rebuild
-        try:
-            async with asyncio.timeout(self._fresh_wait):
-                return await rebuild
-        except TimeoutError:
-            log.debug("Search answered from generation %d while rebuilding", snapshot.generation)
-            return snapshot
+            self._rebuild.add_done_callback(_report_failure)
+        return self._rebuild
 
-    async def _rebuilt(self) -> _Snapshot:
+    async def _recent_since(self, snapshot: Snapshot, generation: int) -> Recent:
+        """The episodes stored since `snapshot` was read, indexed apart."""
+        recent = self._recent
+        if recent is not None and recent.base is snapshot and recent.generation == generation:
+            return recent
+        writing = self._index.writing()
+        rows = await self._index.episodes_after(snapshot.last_id)
+        if len(rows) <= RECENT_ON_LOOP:
+            part = views.build_recent(rows)
+        else:
+            part = await asyncio.to_thread(views.build_recent, rows, self._step_aside)
+        # Each insertion counts one generation: if that is all that happened, nothing else is stale.
+        complete = generation - snapshot.generation == len(rows) and not writing
+        # A rebroadcast is folded into its original by the whole view's titles and notes.
+        rebuild_due = not complete or len(rows) > RECENT_MOST or any(row[3] for row in rows)
+        recent = Recent(generation, snapshot, part, complete, rebuild_due)
+        if not (writing or self._index.writing()):  # uncommitted rows are not remembered
+            self._recent = recent
+        return recent
+
+    async def _rebuilt(self) -> Snapshot:
         await self._index.fill_missing_guests()
         writing = self._index.writing()
-        rows = await self._index.catalogue_rows(SAME_NOTES_MIN_CHARS)
-        snapshot = await asyncio.to_thread(_build_without_collector_pauses, rows, self._step_aside)
-        log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.catalogue))
-        # Freeing a view's hundreds of thousands of objects takes milliseconds: done in a thread.
-        retired = [rows, self._snapshot]
+        rows = await self._index.catalogue_rows()
+        snapshot = await asyncio.to_thread(views.build_without_collector_pauses, rows, self._step_aside)
+        log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.episodes))
+        # Freeing a view's hundreds of thousands of objects takes tens of ms: done in a thread, in steps.
+        retired: list[object] = [rows, self._snapshot, self._recent]
         del rows
         # Another coroutine's open transaction shows its rows before they are committed; were it
         # rolled back, a cached copy would keep them under a generation number used again later.
         if not (writing or self._index.writing()):
             self._snapshot = snapshot
+            self._recent = None
         else:
-            retired.pop()
-        await asyncio.to_thread(retired.clear)
+            del retired[1:]
+        await asyncio.to_thread(views.release_in_steps, retired)
         return snapshot
 
 
-_collector_lock = threading.Lock()
-_builds_running = 0
-_collector_was_enabled = True
+def _report_failure(rebuild: asyncio.Task[Snapshot]) -> None:
+    # A search that found the view current enough does not wait for the rebuild it started.
+    if not rebuild.cancelled() and rebuild.exception() is not None:
+        log.warning("Rebuilding the search view failed", exc_info=rebuild.exception())
 
 
-def _build_without_collector_pauses(rows: CatalogueRows, step_aside: Callable[[], object]) -> _Snapshot:
-    """_build_snapshot with the cyclic garbage collector paused, then the heap frozen.
-
-    The build allocates hundreds of thousands of objects; each full collection they trigger walks
-    the whole heap (the previous view included) holding the GIL, which stalled the event loop for
-    30-120 ms. A view holds no reference cycles, so reference counting frees the old one; freezing
-    moves what is alive now out of the collector's reach, so later collections stay short.
+def _terms(current: View, query: str) -> list[tuple[Term, Found]]:
+    """The query's terms and where they occur, none matching nothing; one found almost everywhere
+    says nothing about the episode (the rarest term is kept, whatever it is).
     """
-    global _builds_running, _collector_was_enabled
-    with _collector_lock:
-        if _builds_running == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _builds_running += 1
-    try:
-        return _build_snapshot(rows, step_aside)
-    finally:
-        with _collector_lock:
-            _builds_running -= 1
-            if _builds_running == 0:
-                gc.freeze()
-                if _collector_was_enabled:
-                    gc.enable()
+    indexes = [part.index for part in current.parts]
+    vocabulary = current.snapshot.vocabulary
+    terms = parse_query(query, vocabulary)
+    unsure = [term.source for term in terms if term.documents == 0]
+    if unsure:
+        # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
+        stemmed = {source: phrase_documents(tuple(source.split()), indexes) for source in unsure}
+        terms = parse_query(query, vocabulary, stemmed)
+    found = [(term, find(term, indexes)) for term in terms]
+    found = [(term, one) for term, one in found if one.documents]
+    if not found:
+        return []
+    episodes = sum(index.size for index in indexes)
+    rarest = min(found, key=lambda pair: pair[1].documents)
+    return [pair for pair in found if pair is rarest or pair[1].documents <= COMMON_FRACTION * episodes]
 
 
-def _build_snapshot(rows: CatalogueRows, step_aside: Callable[[], object] = lambda: None) -> _Snapshot:
-    """The in-memory view from the rows fetched (pure, and run in a worker thread)."""
-    entries = [CatalogueEntry(row[0], row[1], row[2], bool(row[3])) for row in rows.catalogue]
-    by_description = {int(row[0]): int(row[1]) for row in rows.originals_by_description}
-    original_of = _originals(entries, by_description)
-    rebroadcasts_of: dict[int, list[int]] = {}
-    for entry in reversed(entries):  # oldest first
-        if entry.id in original_of:
-            rebroadcasts_of.setdefault(original_of[entry.id], []).append(entry.id)
-    return _Snapshot(
-        generation=rows.generation,
-        vocabulary=Vocabulary(
-            dict(zip(rows.words.split(), map(int, rows.word_documents.split()), strict=True)),
-            rows.stems.split(),
-            step_aside=step_aside,
-        ),
-        titles=_Titles.build(entries, step_aside),
-        original_of=original_of,
-        rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
+def _completions(
+    titles: Titles, words: list[str], number: int | None, limit: int
+) -> Iterable[CatalogueEntry]:
+    """Entries of one part whose title matches: its episode number first, then titles that start
+    with the text, then every word as a prefix; nothing typed, every title; newest first.
+    """
+    if not words:
+        return titles.entries
+    positions = itertools.chain(
+        titles.by_number.get(number, ()) if number is not None else (),
+        titles.opening_with(" ".join(words), 2 * limit),
+        titles.matching(words) if all(titles.titles_with(word) for word in words) else (),
     )
+    return (titles.entries[position] for position in positions)

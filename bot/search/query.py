@@ -1,27 +1,26 @@
-"""Reading a query: the catalogue's vocabulary, the terms a query asks for, FTS5 coverage steps."""
+"""Reading a query: the catalogue's vocabulary, and the terms a query asks for."""
 
 from __future__ import annotations
 
 import bisect
 import heapq
 import itertools
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.field_terms import Meaning, field_terms
+from bot.search.index import sorted_in_steps, stem
 from bot.search.text import CHUNK, MAX_QUERY_CHARS, STOP_WORDS, spelling_variants
 from bot.text import WORD, fold, index_form
 
-MAX_TERMS = 6  # the most selective words of a longer query; C(6, 3) = 20 conjunctions at most
+MAX_TERMS = 6  # the most selective words of a longer query
 COMPLETIONS_PER_PREFIX = 6
-COVERAGE_BANDS = (1.0, 0.75, 0.5, 0.25, 0.0)
-RELATED_BELOW = 0.125  # half a band: related names rank under the words typed, over less coverage
 
 _LETTERS_DIGITS = re.compile(r"[^\W\d_]+|\d+")
 
@@ -41,7 +40,8 @@ class Vocabulary:
         step_aside: Callable[[], object] = lambda: None,  # called now and then while building
     ) -> None:
         self._documents = dict(documents)
-        self._sorted = sorted(self._documents)
+        self._sorted = sorted_in_steps(self._documents)
+        self._counts = np.array([self._documents[word] for word in self._sorted], dtype=np.int64)
         self._stems = sorted(stems)
         self._by_fold: dict[str, list[str]] = {}
         # Typo candidates by (length, first letter) and (length, second letter): a misspelling
@@ -71,14 +71,21 @@ class Vocabulary:
     def completions(self, prefix: str, limit: int) -> list[str]:
         """The most used words starting with `prefix` (the prefix itself excluded)."""
         start = bisect.bisect_left(self._sorted, prefix)
-        end = bisect.bisect_left(self._sorted, prefix + "\U0010ffff")
-        candidates = (term for term in itertools.islice(self._sorted, start, end) if term != prefix)
-        return heapq.nlargest(limit, candidates, key=self.documents)
+        end = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", start)
+        if start < end and self._sorted[start] == prefix:
+            start += 1
+        if end - start > limit:  # the most used first
+            counts = self._counts[start:end]
+            best = np.argpartition(-counts, limit)[:limit]
+            chosen = sorted(best.tolist(), key=lambda place: (-counts[place], place))
+            return [self._sorted[start + place] for place in chosen]
+        return sorted(self._sorted[start:end], key=self.documents, reverse=True)
 
     def stem_starts_with(self, prefix: str) -> bool:
-        """Whether some stem in the full-text index starts with `prefix`, so `prefix*` matches."""
-        start = bisect.bisect_left(self._stems, prefix)
-        return start < len(self._stems) and self._stems[start].startswith(prefix)
+        """Whether some stem in the index starts with the stem of `prefix`, so the prefix matches."""
+        stemmed = stem(prefix)
+        start = bisect.bisect_left(self._stems, stemmed)
+        return start < len(self._stems) and self._stems[start].startswith(stemmed)
 
     def corrections(self, word: str) -> list[str]:
         """The closest words by edit distance (a transposition counts as one), most used first."""
@@ -120,26 +127,6 @@ class Term:
     prefix: Phrase | None = None
     documents: int = 0  # how many episodes match it, widened (estimated from the vocabulary, then counted)
     related: tuple[Phrase, ...] = ()  # the field's other names for it: they rank below the words typed
-
-    def phrases(self) -> list[str]:
-        """Each of its alternatives as an FTS5 expression of its own (the prefix too)."""
-        parts = [fts_phrase(phrase) for phrase in self.alternatives]
-        if self.prefix is not None:
-            parts.append(fts_phrase(self.prefix) + " *")
-        return parts
-
-    def fts(self, *, widened: bool = False) -> str:
-        """The FTS5 expression for this term; `widened` adds its related names."""
-        phrases = (*self.alternatives, *self.related) if widened else self.alternatives
-        parts = [fts_phrase(phrase) for phrase in phrases]
-        if self.prefix is not None:
-            parts.append(fts_phrase(self.prefix) + " *")
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-
-
-def fts_phrase(phrase: Phrase) -> str:
-    # Inside double quotes FTS5 syntax (AND, NEAR, *, ^, :, parentheses) is plain text.
-    return '"' + " ".join(phrase).replace('"', '""') + '"'
 
 
 def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> list[Term]:
@@ -308,47 +295,3 @@ def _term(
 
 def _phrase_documents(phrase: Phrase, vocabulary: Vocabulary) -> int:
     return min(vocabulary.documents(index_form(word)) for word in phrase)
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageStep:
-    band: float  # the share of the query's weight every match carries
-    expression: str  # FTS5
-    most: int  # an upper bound on how many episodes match
-
-
-def coverage_steps(terms: Sequence[Term], episodes: int) -> list[CoverageStep]:
-    """Best band first: episodes matching terms that carry at least `band` of the query's weight
-    (1.0: every term, 0.0: any term).
-
-    A term weighs its inverse document frequency, so "agile" counts for more than "data": an episode
-    with the rare words of a query beats one with only its common words.
-    """
-    weights = [math.log(1.0 + (episodes - term.documents + 0.5) / (term.documents + 0.5)) for term in terms]
-    rendered = [term.fts() for term in terms]
-    widened = [term.fts(widened=True) for term in terms]
-    indexes = range(len(terms))
-    subsets = [subset for size in indexes for subset in itertools.combinations(indexes, size + 1)]
-    steps: list[CoverageStep] = []
-    previous: list[tuple[int, ...]] = []
-    for band in COVERAGE_BANDS:
-        # Minimal subsets reaching the band: dropping any of their terms would fall short of it.
-        needed = max(band * sum(weights), min(weights)) - 1e-9
-        minimal = [
-            subset
-            for subset in subsets
-            if sum(weights[i] for i in subset) >= needed
-            and sum(weights[i] for i in subset) - min(weights[i] for i in subset) < needed
-        ]
-        if minimal != previous:
-            most = sum(min(terms[i].documents for i in subset) for subset in minimal)
-            steps.append(CoverageStep(band, _disjunction(rendered, minimal), most))
-            if any(terms[i].related for subset in minimal for i in subset):
-                # The same coverage through the field's other names, just below the words typed.
-                steps.append(CoverageStep(band - RELATED_BELOW, _disjunction(widened, minimal), most))
-            previous = minimal
-    return steps
-
-
-def _disjunction(rendered: Sequence[str], subsets: Sequence[tuple[int, ...]]) -> str:
-    return " OR ".join("(" + " AND ".join(rendered[i] for i in subset) + ")" for subset in subsets)

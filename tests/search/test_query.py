@@ -1,8 +1,10 @@
-"""The pure parts of search: normalising text, reading a query, building FTS5 expressions."""
+"""The pure parts of search: normalising text, reading a query, weighing its terms."""
 
+import numpy as np
 import pytest
 
-from bot.search.query import Term, Vocabulary, coverage_steps, parse_query
+from bot.search.query import Term, Vocabulary, parse_query
+from bot.search.ranking import coverage_band, rarity
 from bot.search.text import episode_number_in, spelling_variants
 from bot.text import fold, index_form
 
@@ -99,56 +101,63 @@ def test_words_without_another_spelling_have_no_variant_that_is_a_real_word(word
     assert not set(spelling_variants(word)) & {"analyzis", "rize", "wize", "filed", "learnning"}
 
 
+def names(term: Term) -> str:
+    """A term's alternatives, a prefix marked with a star: "(a OR b OR c*)"."""
+    parts = [" ".join(phrase) for phrase in term.alternatives]
+    if term.prefix is not None:
+        parts.append(" ".join(term.prefix) + "*")
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
 def fts(query: str) -> list[str]:
-    return [term.fts() for term in parse_query(query, VOCABULARY)]
+    return [names(term) for term in parse_query(query, VOCABULARY)]
 
 
-def test_every_word_is_quoted_so_fts_syntax_is_plain_text() -> None:
-    expressions = fts('title: "camera" NEAR(deep learning) AND OR NOT ^adversarial -patch *')
-    assert all(expression.startswith(('"', "(")) for expression in expressions)
-    assert '"near"' in expressions
-    assert '"title"' in expressions
+def test_search_syntax_is_read_as_plain_words() -> None:
+    terms = parse_query('title: "camera" NEAR(deep learning) AND OR NOT ^adversarial -patch *', VOCABULARY)
+    assert {"title", "camera", "near", "adversarial", "patch"} <= {term.source for term in terms}
+    assert all(word.isalnum() for term in terms for phrase in term.alternatives for word in phrase)
 
 
 def test_the_last_word_also_matches_as_a_prefix_while_typing() -> None:
-    assert fts("adversarial cam")[-1] == '("cam" OR "cam" *)'
-    assert fts("adversarial cam ")[-1] == '"cam"'
+    assert fts("adversarial cam")[-1] == "(cam OR cam*)"
+    assert fts("adversarial cam ")[-1] == "cam"
 
 
 def test_an_unfinished_word_the_stemmer_would_miss_gets_its_completions() -> None:
     # "optimiz*" matches no stem ("optim", "optimis"); the completed words do.
-    assert fts("optimiz") == ['("optimiz" OR "optimization" OR "optimiz" *)']
+    assert fts("optimiz") == ["(optimiz OR optimization OR optimiz*)"]
 
 
 def test_stop_words_are_dropped_unless_nothing_else_is_left() -> None:
-    assert fts("the one about the camera ") == ['"camera"']
-    assert fts("what is it ") == ['"what"', '"is"', '"it"']
+    assert fts("the one about the camera ") == ["camera"]
+    assert fts("what is it ") == ["what", "is", "it"]
 
 
 def test_spelling_variants_and_folded_letters_become_alternatives() -> None:
-    assert fts("optimization ") == ['("optimization" OR "optimisation")']
-    assert fts("stanislaw ") == ['("stanislaw" OR "stanisław")']
+    assert fts("optimization ") == ["(optimization OR optimisation)"]
+    assert fts("stanislaw ") == ["(stanislaw OR stanisław)"]
 
 
 def test_compounds_are_matched_written_apart_or_together() -> None:
-    assert fts("gpt2 ") == ['("gpt2" OR "gpt 2")']
-    assert fts("monte carlo ") == ['("monte carlo" OR "montecarlo")']
-    assert fts("montecarlo ") == ['("montecarlo" OR "monte carlo")']
-    assert fts("t-shirt ") == ['"t shirt"']
+    assert fts("gpt2 ") == ["(gpt2 OR gpt 2)"]
+    assert fts("monte carlo ") == ["(monte carlo OR montecarlo)"]
+    assert fts("montecarlo ") == ["(montecarlo OR monte carlo)"]
+    assert fts("t-shirt ") == ["t shirt"]
 
 
 def test_abbreviations_match_their_expansion() -> None:
-    assert fts("deep learning ") == ['("dl" OR "deep learning" OR "deeplearning")']
-    assert fts("GANs ") == ['("gan" OR "generative adversarial network")']
+    assert fts("deep learning ") == ["(dl OR deep learning OR deeplearning)"]
+    assert fts("GANs ") == ["(gan OR generative adversarial network)"]
 
 
 def test_typos_are_corrected_only_once_the_stemmed_index_found_nothing() -> None:
-    assert fts("adverserial ") == ['"adverserial"']
+    assert fts("adverserial ") == ["adverserial"]
     corrected = parse_query("adverserial ", VOCABULARY, {"adverserial": 0})
-    assert [term.fts() for term in corrected] == ['("adverserial" OR "adversarial")']
+    assert [names(term) for term in corrected] == ["(adverserial OR adversarial)"]
     # A word the stemmer knows ("replication" -> "replic") is not a typo.
-    assert [term.fts() for term in parse_query("replication ", VOCABULARY, {"replication": 3})] == [
-        '"replication"'
+    assert [names(term) for term in parse_query("replication ", VOCABULARY, {"replication": 3})] == [
+        "replication"
     ]
 
 
@@ -160,17 +169,13 @@ def test_long_queries_keep_their_most_selective_terms() -> None:
     assert "deep learning" not in {term.source for term in terms}
 
 
-def term(source: str, documents: int) -> Term:
-    return Term(source, ((source,),), None, documents)
-
-
 def test_coverage_bands_weigh_rare_terms_above_common_ones() -> None:
-    steps = coverage_steps([term("agile", 1), term("data", 70), term("science", 30)], episodes=93)
-    assert steps[0].band == 1.0
-    assert steps[0].expression == '("agile" AND "data" AND "science")'
-    # "agile" alone carries more than half the query's weight: it reaches the 0.5 band by itself.
-    half = next(step for step in steps if step.band == 0.5)
-    assert '("agile")' in half.expression.split(" OR ")
-    assert '("data" AND "science")' not in half.expression.split(" OR ")
-    assert steps[-1].expression == '("agile") OR ("data") OR ("science")'
-    assert steps[-1].most == 101
+    # "agile" is in 1 episode of 93, "data" in 70, "science" in 30.
+    rarities = np.array([rarity(1, 93), rarity(70, 93), rarity(30, 93)])
+    agile, data, science = rarities
+    bands = coverage_band(np.array([agile + data + science, agile, data + science, data]), rarities)
+    assert bands[0] == 1.0
+    # "agile" alone carries more than half the query's weight; "data science" without it, a quarter.
+    assert bands[1] == 0.5
+    assert bands[2] == 0.25
+    assert bands[3] == 0.0  # any term at all: the lowest band

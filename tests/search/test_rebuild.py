@@ -1,4 +1,6 @@
-"""The engine's in-memory view: rebuilt off the event loop after a change and swapped in whole."""
+"""The engine's in-memory view: new episodes indexed apart; rebuilt off the event loop after an edit
+and swapped in whole.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from bot.db import EpisodeRepository
 from bot.db.search_index import CatalogueRows
 from bot.models import StoredEpisode
-from bot.search import EpisodeSearch, engine
+from bot.search import EpisodeSearch, engine, view
 from tests.conftest import make_episode
 
 LATER = datetime(2026, 2, 1, tzinfo=UTC)
@@ -23,50 +25,109 @@ async def titles(search: EpisodeSearch, text: str) -> list[str]:
     return [hit.episode.guid for hit in await search.autocomplete(text)]
 
 
+async def retitle(episodes: EpisodeRepository, guid: str, title: str) -> None:
+    async with episodes.database.transaction() as connection:
+        await connection.execute("UPDATE episodes SET title = ? WHERE guid = ?", (title, guid))
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch, *, seconds: float = 0.0) -> list[str]:
+    """The threads each later build of the view runs in; each build takes `seconds` longer."""
+    built_in: list[str] = []
+    build = view.build_snapshot
+
+    def recording(rows: CatalogueRows, step_aside: Callable[[], object]) -> view.Snapshot:
+        built_in.append(threading.current_thread().name)
+        time.sleep(seconds)
+        return build(rows, step_aside)
+
+    monkeypatch.setattr(view, "build_snapshot", recording)
+    return built_in
+
+
 async def test_the_view_is_built_in_a_worker_thread_and_swapped_in(
     search: EpisodeSearch,
     episodes: EpisodeRepository,
     catalogue: list[StoredEpisode],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    built_in: list[str] = []
-    build = engine._build_snapshot
-
-    def recording(rows: CatalogueRows, step_aside: Callable[[], object]) -> engine._Snapshot:
-        built_in.append(threading.current_thread().name)
-        return build(rows, step_aside)
-
-    monkeypatch.setattr(engine, "_build_snapshot", recording)
+    built_in = count_builds(monkeypatch)
     await search.search("gan")
-    await episodes.upsert_many([make_episode(200, title="Quantum annealing")], seen_at=LATER)
-    assert await titles(search, "quantum ann") == ["guid-200"]
+    await retitle(episodes, "dsh-ep-073", "Quantum annealing")
+    await search.ready()
+    assert await titles(search, "quantum ann") == ["dsh-ep-073"]
     assert len(built_in) == 2
     assert threading.main_thread().name not in built_in
     await search.search("gan")  # nothing changed since: no rebuild
     assert len(built_in) == 2
 
 
-async def test_a_search_during_a_slow_rebuild_answers_from_the_previous_view(
+async def test_a_new_episode_is_indexed_apart_at_once_and_nothing_is_rebuilt(
+    search: EpisodeSearch,
+    episodes: EpisodeRepository,
+    catalogue: list[StoredEpisode],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert await titles(search, "quantum") == []
+    built_in = count_builds(monkeypatch)
+    await episodes.upsert_many([make_episode(200, title="Quantum annealing")], seen_at=LATER)
+    assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["guid-200"]
+    assert await titles(search, "quantum") == ["guid-200"]
+    assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"  # and the rest
+    await search.ready()
+    assert built_in == []
+
+
+async def test_many_new_episodes_are_folded_into_a_rebuilt_view(
+    search: EpisodeSearch,
+    episodes: EpisodeRepository,
+    catalogue: list[StoredEpisode],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await search.search("gan")
+    built_in = count_builds(monkeypatch)
+    monkeypatch.setattr(engine, "RECENT_MOST", 2)
+    await episodes.upsert_many(
+        [make_episode(200 + n, title=f"Quantum annealing {n}") for n in range(3)], seen_at=LATER
+    )
+    assert len(await search.search("quantum annealing")) == 3
+    await search.ready()
+    assert len(built_in) == 1
+    assert search._recent is None
+
+
+async def test_a_new_rebroadcast_is_found_at_once_during_the_rebuild_that_folds_it(
+    episodes: EpisodeRepository, catalogue: list[StoredEpisode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = EpisodeSearch(episodes)
+    assert await titles(search, "quantum") == []
+    count_builds(monkeypatch, seconds=0.7)
+    await episodes.upsert_many(
+        [make_episode(200, title="Quantum annealing (Rebroadcast)", rebroadcast=True)], seen_at=LATER
+    )
+    started = time.perf_counter()
+    # The episodes stored since the view was read are indexed apart: found before the rebuild ends.
+    assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["guid-200"]
+    assert await titles(search, "quantum") == ["guid-200"]
+    assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"  # and the rest
+    assert time.perf_counter() - started < 0.3
+    await asyncio.sleep(0.8)
+    assert search._snapshot is not None
+    assert search._recent is None
+    assert await titles(search, "quantum") == ["guid-200"]
+
+
+async def test_an_edit_during_a_slow_rebuild_waits_a_little_then_answers_from_the_previous_view(
     episodes: EpisodeRepository, catalogue: list[StoredEpisode], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     search = EpisodeSearch(episodes, fresh_wait=0.05)
-    assert await titles(search, "quantum") == []
-    build = engine._build_snapshot
-
-    def slow(rows: CatalogueRows, step_aside: Callable[[], object]) -> engine._Snapshot:
-        time.sleep(0.5)
-        return build(rows, step_aside)
-
-    monkeypatch.setattr(engine, "_build_snapshot", slow)
-    await episodes.upsert_many([make_episode(200, title="Quantum annealing")], seen_at=LATER)
+    assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"
+    count_builds(monkeypatch, seconds=0.5)
+    await retitle(episodes, "dsh-ep-073", "Quantum annealing")
     started = time.perf_counter()
-    # The full-text index is current: the search finds the new episode before the view is rebuilt...
-    assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["guid-200"]
-    # ...and title completion, which lives in the view, does not yet, but answers at once.
-    assert await titles(search, "quantum") == []
-    assert time.perf_counter() - started < 0.4
+    assert await search.search("quantum annealing") == []  # the previous view, at once
+    assert time.perf_counter() - started < 0.3
     await asyncio.sleep(0.6)
-    assert await titles(search, "quantum") == ["guid-200"]
+    assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["dsh-ep-073"]
 
 
 async def test_concurrent_searches_after_a_change_share_one_rebuild(
@@ -75,17 +136,9 @@ async def test_concurrent_searches_after_a_change_share_one_rebuild(
     catalogue: list[StoredEpisode],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    builds = 0
-    build = engine._build_snapshot
-
-    def counting(rows: CatalogueRows, step_aside: Callable[[], object]) -> engine._Snapshot:
-        nonlocal builds
-        builds += 1
-        return build(rows, step_aside)
-
-    monkeypatch.setattr(engine, "_build_snapshot", counting)
+    built_in = count_builds(monkeypatch)
     results = await asyncio.gather(*(search.search("markov clustering") for _ in range(5)))
-    assert builds == 1
+    assert len(built_in) == 1
     assert {result[0].episode.guid for result in results} == {"dsh-ep-073"}
 
 
@@ -97,9 +150,9 @@ async def test_a_rebuild_steps_aside_while_a_search_is_answered(
 ) -> None:
     await search.search("gan")
     waited: list[float] = []
-    build = engine._build_snapshot
+    build = view.build_snapshot
 
-    def watching(rows: CatalogueRows, step_aside: Callable[[], object]) -> engine._Snapshot:
+    def watching(rows: CatalogueRows, step_aside: Callable[[], object]) -> view.Snapshot:
         def timed() -> None:
             started = time.perf_counter()
             step_aside()
@@ -107,11 +160,11 @@ async def test_a_rebuild_steps_aside_while_a_search_is_answered(
 
         return build(rows, timed)
 
-    monkeypatch.setattr(engine, "_build_snapshot", watching)
-    await episodes.upsert_many([make_episode(200, title="Quantum annealing")], seen_at=LATER)
+    monkeypatch.setattr(view, "build_snapshot", watching)
+    await retitle(episodes, "dsh-ep-073", "Quantum annealing")
     with search._answering():  # a search under way: the rebuild waits (at most STEP_ASIDE_MAX)
         rebuild = asyncio.create_task(search.autocomplete("quantum"))
         await asyncio.sleep(0.3)
-    assert [hit.episode.guid for hit in await rebuild] == ["guid-200"]
+    assert [hit.episode.guid for hit in await rebuild] == ["dsh-ep-073"]
     assert waited
     assert max(waited) >= engine.STEP_ASIDE_MAX * 0.9

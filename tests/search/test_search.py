@@ -127,6 +127,16 @@ async def test_a_word_found_nowhere_does_not_hide_the_others(
     assert await guids(search, "qwzxv") == []
 
 
+async def test_every_match_is_ranked_however_many_and_however_old(episodes: EpisodeRepository) -> None:
+    catalogue = [
+        make_episode(n, title=f"Episode {n}", description="On graphs, briefly.") for n in range(2, 2002)
+    ]
+    catalogue.append(make_episode(1, title="Episode 1", description="Graphs, graphs, graphs."))
+    await episodes.upsert_many(catalogue, seen_at=LATER)
+    hits = await EpisodeSearch(episodes).search("graphs", limit=3)
+    assert [hit.episode.number for hit in hits][:1] == [1]
+
+
 async def test_results_never_exceed_the_limit(search: EpisodeSearch, catalogue: list[StoredEpisode]) -> None:
     for limit in (1, 3, 10, 50):
         assert len(await search.search("learning", limit=limit)) == limit
