@@ -11,6 +11,7 @@ from bot.announce.announcer import Announcer
 from bot.announce.pacing import RequestPacer
 from bot.announce.publishing import Publisher
 from bot.community.discussions import Discussions
+from bot.community.insights import Insights
 from bot.community.suggestions import SuggestionService
 from bot.config import Settings
 from bot.db import BotStateRepository, EpisodeRepository, FeedRepository
@@ -19,6 +20,7 @@ from bot.db.config_history import ConfigHistoryRepository
 from bot.db.discussions import DiscussionRepository
 from bot.db.guilds import GuildSettingsRepository
 from bot.db.incidents import IncidentRepository
+from bot.db.insights import InsightsRepository
 from bot.db.suggestions import SuggestionRepository
 from bot.feed.fetch import FeedFetcher
 from bot.feed.ingest import FeedIngestor
@@ -40,6 +42,7 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
     podcast = Podcast(feeds, settings.feed_url)
     search = EpisodeSearch(episodes)
     ingestor = FeedIngestor(feeds, episodes, FeedFetcher(resources.http))
+    suggestions = SuggestionRepository(database)
     pacer = RequestPacer()  # one budget under Discord's global limit for delivering and publishing
     publisher = Publisher(client, outbox, guilds, pacer)
     return Services(
@@ -70,7 +73,10 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
         ),
         publisher=publisher,
         discussions=Discussions(outbox, DiscussionRepository(database), guilds),
-        suggestions=SuggestionService(
-            SuggestionRepository(database), search=search, episodes=episodes, outbox=outbox
+        suggestions=SuggestionService(suggestions, search=search, episodes=episodes, outbox=outbox),
+        insights=Insights(
+            InsightsRepository(database),
+            suggestions,
+            retention=timedelta(days=settings.insights_retention_days),
         ),
     )

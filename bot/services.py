@@ -15,6 +15,7 @@ import discord
 from bot.announce.announcer import Announcer
 from bot.announce.publishing import Publisher
 from bot.community.discussions import Discussions
+from bot.community.insights import Insights
 from bot.community.suggestions import SuggestionService
 from bot.db import BotStateRepository, Database, EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
@@ -67,6 +68,7 @@ class Services:
     publisher: Publisher
     discussions: Discussions
     suggestions: SuggestionService
+    insights: Insights
 
 
 @runtime_checkable
