@@ -18,6 +18,8 @@ from cogs.checks import guild_of, require_manage_guild
 
 log = logging.getLogger(__name__)
 
+PERIOD_DAYS = {"week": 7, "month": 30, "all": None}
+
 
 class InsightsCog(commands.Cog):
     def __init__(self, client: discord.Client, insights: Insights) -> None:
@@ -38,7 +40,7 @@ class InsightsCog(commands.Cog):
         require_manage_guild(interaction)
         guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self._insights.report(guild.id, period)
+        report = await self._insights.report(guild.id, PERIOD_DAYS[period])
         embed = insights_embed(
             report,
             today=discord.utils.utcnow().date(),

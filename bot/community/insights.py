@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from bot.clock import utc_now
 from bot.community.search_topics import search_topic
-from bot.community.suggestions import PERIODS, Period, normalise, similarity
+from bot.community.suggestions import normalise, similarity
 from bot.db.insights import EpisodeCount, InsightsRepository, QueryCount, ThreadCount
 from bot.db.suggestions import Suggestion, SuggestionRepository
 
@@ -46,7 +46,7 @@ class TrendingSuggestion:
 @dataclass(frozen=True, slots=True)
 class InsightsReport:
     guild_id: int
-    period: Period
+    days: int | None  # the period: the last `days` days, or None: all that is kept
     since: datetime | None
     recording: bool
     searches_per_day: dict[date, int]
@@ -72,7 +72,7 @@ class InsightsReport:
 
         return {
             "guild_id": str(self.guild_id),
-            "period": self.period,
+            "days": self.days,
             "since": None if self.since is None else self.since.isoformat(),
             "recording": self.recording,
             "searches": self.searches,
@@ -226,10 +226,10 @@ class Insights:
 
     # ---- the report --------------------------------------------------------------------------------
 
-    async def report(self, guild_id: int, period: Period) -> InsightsReport:
+    async def report(self, guild_id: int, days: int | None) -> InsightsReport:
+        """The server's insights over the last `days` days (None: all that is kept)."""
         await self.settle()
-        span = PERIODS[period]
-        since = None if span is None else self._clock() - span
+        since = None if days is None else self._clock() - timedelta(days=days)
         repository = self.repository
         open_suggestions = await self._suggestions.open_in(guild_id)
         recent_votes = await repository.votes_since(guild_id, since)
@@ -256,7 +256,7 @@ class Insights:
         ]
         return InsightsReport(
             guild_id=guild_id,
-            period=period,
+            days=days,
             since=since,
             recording=await repository.is_recording(guild_id),
             searches_per_day=await repository.searches_per_day(guild_id, since),

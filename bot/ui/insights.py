@@ -18,7 +18,12 @@ BAR_WIDTH = 8
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _SPARKS = "▁▂▃▄▅▆▇█"
 SPARK_CELLS = 31  # a month a cell a day; longer periods are summed a week a cell
-PERIOD_NAMES = {"week": "the last 7 days", "month": "the last 30 days", "all": "all the time kept"}
+
+
+def period_name(days: int | None) -> str:
+    if days is None:
+        return "all the time kept"
+    return "the last day" if days == 1 else f"the last {days} days"
 
 
 def bar(value: int, maximum: int, width: int = BAR_WIDTH) -> str:
@@ -81,13 +86,13 @@ def _missing_line(rank: int, topic: MissingTopic, most: int) -> str:
 def insights_embed(report: InsightsReport, *, today: date, retention_days: int) -> discord.Embed:
     spark, cell = searches_over_time(report.searches_per_day, report.since, today)
     description = [
-        f"**{report.searches}** searches recorded in {PERIOD_NAMES[report.period]}.",
+        f"**{report.searches}** searches recorded in {period_name(report.days)}.",
         f"Searches over time ({cell}): `{spark}`",
     ]
     if not report.recording:
         description.append("Insights are **off** here: nothing is recorded (`/config insights on`).")
     embed = discord.Embed(
-        title=f"What listeners look for · {PERIOD_NAMES[report.period]}",
+        title=f"What listeners look for · {period_name(report.days)}",
         description="\n".join(description),
         colour=EMBED_COLOUR,
     )

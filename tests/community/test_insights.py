@@ -49,7 +49,7 @@ async def test_searches_are_ranked_by_how_often_nothing_was_found_or_opened(
     insights.record_search(GUILD, "a topic", 3).opened(episode.id)
     insights.record_search(GUILD, "a topic", 3)
     insights.record_search(OTHER_GUILD, "zymurgy", 0)
-    report = await insights.report(GUILD, "week")
+    report = await insights.report(GUILD, 7)
     assert [(topic.query, topic.searches, topic.not_found) for topic in report.missing] == [
         ("quantum knitting", 2, 2),
         ("zymurgy", 1, 1),  # found nothing: before a search whose results nobody opened
@@ -72,7 +72,7 @@ async def test_an_episode_opened_twice_from_one_search_counts_once(
     recorded = insights.record_search(GUILD, "a topic", 2)
     recorded.opened(episode.id)
     recorded.opened(episode.id)
-    report = await insights.report(GUILD, "all")
+    report = await insights.report(GUILD, None)
     assert [opened.count for opened in report.opened] == [1]
 
 
@@ -86,7 +86,7 @@ async def test_a_failed_write_is_logged_and_never_reaches_the_search(
     await insights.settle()
     assert "Recording a search for insights failed" in caplog.text
     with pytest.raises(sqlite3.OperationalError):
-        await insights.report(GUILD, "week")
+        await insights.report(GUILD, 7)
 
 
 async def test_records_older_than_the_retention_time_are_deleted(insights: Insights, clock: Clock) -> None:
@@ -97,7 +97,7 @@ async def test_records_older_than_the_retention_time_are_deleted(insights: Insig
     await insights.settle()
     clock.advance(timedelta(days=2))
     assert await insights.delete_expired() == 1
-    assert [topic.query for topic in (await insights.report(GUILD, "all")).missing] == ["recent"]
+    assert [topic.query for topic in (await insights.report(GUILD, None)).missing] == ["recent"]
 
 
 async def test_turning_insights_off_deletes_the_servers_records_and_stops_recording(
@@ -107,11 +107,11 @@ async def test_turning_insights_off_deletes_the_servers_records_and_stops_record
     insights.record_search(OTHER_GUILD, "quantum knitting", 0)
     await insights.set_recording(GUILD, False)
     insights.record_search(GUILD, "zymurgy", 0)
-    off = await insights.report(GUILD, "all")
-    other = await insights.report(OTHER_GUILD, "all")
+    off = await insights.report(GUILD, None)
+    other = await insights.report(OTHER_GUILD, None)
     await insights.set_recording(GUILD, True)
     insights.record_search(GUILD, "zymurgy", 0)
-    on_again = await insights.report(GUILD, "all")
+    on_again = await insights.report(GUILD, None)
     assert (off.recording, off.searches, off.missing) == (False, 0, [])
     assert other.searches == 1
     assert [topic.query for topic in on_again.missing] == ["zymurgy"]
@@ -127,7 +127,7 @@ async def test_suggestions_trend_by_votes_in_the_period_and_wait_with_support(
     clock.advance(timedelta(days=20))
     new = await suggest(database, clock, "Interview with Yann LeCun", author=8)
     await repository.add_vote(new.id, 102, now=clock())
-    report = await insights.report(GUILD, "week")
+    report = await insights.report(GUILD, 7)
     assert [(trend.suggestion.number, trend.recent_votes) for trend in report.trending] == [(2, 2)]
     assert [waiting.number for waiting in report.waiting] == [1]
 
