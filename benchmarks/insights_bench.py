@@ -62,7 +62,7 @@ async def one_run(search: EpisodeSearch, insights: Insights, queries: list[str])
         if position % 2:
             order.reverse()  # neither comes first every time: caches warm for both
         for name, call in order:
-            times[name].append(await cpu_ms(lambda call=call: call(query)))
+            times[name].append(await cpu_ms(lambda call=call, query=query: call(query)))
         await insights.settle()
     return {name: percentile(values, 0.95) for name, values in times.items()}
 
