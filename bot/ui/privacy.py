@@ -15,7 +15,7 @@ from bot.ui.suggestions import NO_MENTIONS, SuggestionBoard, shown, votes_text
 
 log = logging.getLogger(__name__)
 
-CONFIRM_TIMEOUT = 120.0
+CONFIRM_TIMEOUT = 600.0  # as long as the other buttons on private answers
 NOT_KEPT = (
     "Nothing else names you: searches are recorded for /insights without who made them, and messages "
     "in discussion threads are only counted, never read."
