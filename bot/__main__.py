@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|sync|check|demo|ingest|search|episodes|backup` (also `dsh-bot`)."""
+"""Command line: `python -m bot run|sync|check|demo|ingest|search|episodes|insights|backup` (`dsh-bot`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ import discord
 
 from bot.assembly import build_services
 from bot.check import check_setup
-from bot.config import ConfigError, Settings, shown
+from bot.community.insights import InsightsReport
+from bot.config import MAX_SNOWFLAKE, ConfigError, Settings, shown
 from bot.db.backup import BackupError, back_up
 from bot.db.connection import DatabaseError, database_problem
 from bot.db.timestamps import to_db_or_none
@@ -42,6 +43,7 @@ EXIT_USAGE = 2  # the command line itself was wrong (argparse's convention)
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT
 EXIT_READER_GONE = 141  # the reader went away (`| head`): 128 + SIGPIPE, as for other Unix tools
 MAX_SEARCH_LIMIT = 1000
+MAX_INSIGHTS_DAYS = 3650
 
 
 class CommandError(Exception):
@@ -119,6 +121,44 @@ async def _episodes(services: Services, as_json: bool) -> int:
     return 0
 
 
+def _insights_lines(report: InsightsReport) -> list[str]:
+    period = "all the time kept" if report.days is None else f"the last {report.days} days"
+    lines = [f"Server {report.guild_id}, {period}: {report.searches} searches recorded"]
+    if not report.recording:
+        lines.append("Insights are off in this server: nothing is recorded")
+    lines.append("Searched for, not found (no result, or no result opened):")
+    for topic in report.missing:
+        wanted = f"  -> suggestion #{topic.suggestion.number}" if topic.suggestion else ""
+        lines.append(f"  {topic.searches:>5}  {topic.query} ({topic.not_found} found nothing){wanted}")
+    lines.append("Most searched:")
+    lines += [f"  {query.searches:>5}  {query.query}" for query in report.top_queries]
+    lines.append("Episodes searches led to:")
+    lines += [f"  {episode.count:>5}  {episode.title}" for episode in report.opened]
+    lines.append("Trending suggestions (votes in the period, total):")
+    for trend in report.trending:
+        suggestion = trend.suggestion
+        lines.append(
+            f"  {trend.recent_votes:>5}  #{suggestion.number} {suggestion.topic} ({suggestion.votes})"
+        )
+    lines.append("Open the longest, with 3 votes or more:")
+    lines += [
+        f"  {waiting.created_at.date().isoformat()}  #{waiting.number} {waiting.topic} ({waiting.votes})"
+        for waiting in report.waiting
+    ]
+    lines.append("Busiest episode discussions (messages seen):")
+    lines += [f"  {thread.messages:>5}  {thread.title}" for thread in report.threads]
+    return lines
+
+
+async def _insights(services: Services, guild_id: int, days: int | None, as_json: bool) -> int:
+    report = await services.insights.report(guild_id, days)
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(_insights_lines(report)))
+    return 0
+
+
 async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_resources(settings.database_path) as resources:
         # Offline commands never connect to Discord: the client is there for the Announcer only.
@@ -133,6 +173,8 @@ async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> 
             return await _search(services, args.query, args.limit, args.json)
         if args.command == "episodes":
             return await _episodes(services, args.json)
+        if args.command == "insights":
+            return await _insights(services, args.server, args.since, args.json)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -163,6 +205,21 @@ def _search_limit(text: str) -> int:
             f"must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {shown(text)}"
         )
     return value
+
+
+def _bounded(text: str, low: int, high: int, what: str) -> int:
+    # Checked in this order: int() of thousands of digits raises, and isdigit() accepts "²".
+    if not (text.isascii() and text.isdigit() and len(text) < 20 and low <= int(text) <= high):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {shown(text)}")
+    return int(text)
+
+
+def _server_id(text: str) -> int:
+    return _bounded(text, 1, MAX_SNOWFLAKE, "a Discord server id (a positive number)")
+
+
+def _days(text: str) -> int:
+    return _bounded(text, 1, MAX_INSIGHTS_DAYS, f"a whole number of days from 1 to {MAX_INSIGHTS_DAYS}")
 
 
 def argument_path(text: str) -> Path:
@@ -260,6 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json_option(search)
     episodes = command("episodes", "list (export) every episode, newest first")
     _add_json_option(episodes)
+    insights = command(
+        "insights", "what one server's listeners searched for and did not find, suggest and discuss"
+    )
+    insights.add_argument(
+        "--server", type=_server_id, required=True, metavar="ID", help="the server (guild) id"
+    )
+    insights.add_argument(
+        "--since",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="the last DAYS days (default: all that is kept, INSIGHTS_RETENTION_DAYS)",
+    )
+    insights.add_argument("--json", action="store_true", help="print the report as one JSON object")
     command(
         "check",
         "connect as run does and report, a line each, on the token, every server's announcement "
@@ -336,7 +407,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             f"version {backup.schema_version}, integrity checked, {backup.size_bytes / 1e6:.1f} MB"
         )
         return EXIT_OK
-    if args.command in ("search", "episodes") and not settings.database_path.exists():
+    if args.command in ("search", "episodes", "insights") and not settings.database_path.exists():
         # Reading must not leave an empty database (and its folder) behind.
         raise CommandError(_ingest_first(settings, f"there is no database at {settings.database_path}"))
     return asyncio.run(_run_offline_command(args, settings))

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
@@ -33,6 +34,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.episodes",
     "cogs.discussions",
     "cogs.suggestions",
+    "cogs.insights",
+    "cogs.privacy",
 )
 DELIVERY_INTERVAL = timedelta(seconds=15)
 PUBLISH_INTERVAL = timedelta(seconds=60)
@@ -64,9 +67,11 @@ def available_anywhere(command: T) -> T:
 
 
 def bot_intents() -> discord.Intents:
-    """Only the guilds intent: slash commands and announcements need no message content,
-    no member list and no presence, so the bot asks for no privileged intent."""
-    return discord.Intents(guilds=True)
+    """The guilds intent, and guild messages to count the messages in episodes' discussion threads
+    for /insights. Slash commands and announcements need no message content, no member list and no
+    presence, so the bot asks for no privileged intent: without Message Content, Discord sends
+    messages with their content blank."""
+    return discord.Intents(guilds=True, guild_messages=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +180,14 @@ class PodcastBot(commands.Bot):
             coalesce=True,
             max_instances=1,
         )
+        self.scheduler.add_job(
+            self._delete_expired_insights,
+            CronTrigger(hour=4, minute=17),  # daily, away from the hour when other jobs gather
+            id="delete_expired_insights",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=utc_now() + self.options.first_poll_delay,
+        )
 
         self.scheduler.add_job(
             self._fetch_documents,
@@ -198,6 +211,9 @@ class PodcastBot(commands.Bot):
 
     async def _publish_announcements(self) -> None:
         await self._scheduled("Publishing", self.services.publisher.start_due)
+
+    async def _delete_expired_insights(self) -> None:
+        await self._scheduled("Deleting expired insights", self.services.insights.delete_expired)
 
     async def _scheduled(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
         """A job of the scheduler: its failure is logged and the next run comes on schedule."""
@@ -235,6 +251,9 @@ class PodcastBot(commands.Bot):
         log.info("Synced %d commands globally", len(synced))
         return self.command_sync
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """The bot has no text commands: messages are only counted (cogs.insights), never parsed."""
+
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("Connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
@@ -244,3 +263,4 @@ class PodcastBot(commands.Bot):
             self.scheduler.shutdown(wait=False)
         await self.services.publisher.close()
         await super().close()
+        await self.services.insights.settle()

@@ -11,6 +11,7 @@ from bot.announce.announcer import Announcer
 from bot.announce.pacing import RequestPacer
 from bot.announce.publishing import Publisher
 from bot.community.discussions import Discussions
+from bot.community.insights import Insights
 from bot.community.suggestions import SuggestionService
 from bot.config import Settings
 from bot.db import BotStateRepository, EpisodeRepository, FeedRepository
@@ -20,6 +21,7 @@ from bot.db.discussions import DiscussionRepository
 from bot.db.documents import DocumentRepository
 from bot.db.guilds import GuildSettingsRepository
 from bot.db.incidents import IncidentRepository
+from bot.db.insights import InsightsRepository
 from bot.db.suggestions import SuggestionRepository
 from bot.documents.chapters import ChapterPoster
 from bot.documents.fetching import DocumentFetcher
@@ -46,6 +48,7 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
     podcast = Podcast(feeds, settings.feed_url)
     search = EpisodeSearch(episodes)
     ingestor = FeedIngestor(feeds, episodes, FeedFetcher(resources.http))
+    suggestions = SuggestionRepository(database)
     pacer = RequestPacer()  # one budget under Discord's global limit for delivering and publishing
     publisher = Publisher(client, outbox, guilds, pacer)
     documents = DocumentRepository(database)
@@ -85,8 +88,11 @@ def build_services(resources: Resources, settings: Settings, client: discord.Cli
         announcer=announcer,
         publisher=publisher,
         discussions=Discussions(outbox, DiscussionRepository(database), guilds),
-        suggestions=SuggestionService(
-            SuggestionRepository(database), search=search, episodes=episodes, outbox=outbox
+        suggestions=SuggestionService(suggestions, search=search, episodes=episodes, outbox=outbox),
+        insights=Insights(
+            InsightsRepository(database),
+            suggestions,
+            retention=timedelta(days=settings.insights_retention_days),
         ),
         documents=documents,
         document_fetcher=document_fetcher,

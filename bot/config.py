@@ -16,6 +16,11 @@ DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_POLL_INTERVAL_SECONDS = 600
 MIN_POLL_INTERVAL_SECONDS = 60
 MAX_POLL_INTERVAL_SECONDS = 7 * 24 * 3600
+# Searches and discussion counts are kept a quarter: long enough to compare months and see a topic
+# come back, short enough that a server's search history is not kept for good.
+DEFAULT_INSIGHTS_RETENTION_DAYS = 90
+MIN_INSIGHTS_RETENTION_DAYS = 7
+MAX_INSIGHTS_RETENTION_DAYS = 730
 MAX_SNOWFLAKE = 2**63 - 1  # Discord ids are signed 64-bit integers
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -33,6 +38,7 @@ class Settings:
     discord_api_base: str | None = None
     dev_guild_id: int | None = None
     log_level: str = "INFO"
+    insights_retention_days: int = DEFAULT_INSIGHTS_RETENTION_DAYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +62,7 @@ class Settings:
             discord_api_base=_optional_url("DISCORD_API_BASE", get("DISCORD_API_BASE")),
             dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
             log_level=_log_level(get("LOG_LEVEL")),
+            insights_retention_days=_insights_retention(get("INSIGHTS_RETENTION_DAYS")),
         )
 
     def require_token(self) -> str:
@@ -82,18 +89,36 @@ def _optional_url(name: str, value: str | None) -> str | None:
 
 
 def _poll_interval(value: str | None) -> int:
+    return _whole_number(
+        "POLL_INTERVAL_SECONDS",
+        value,
+        DEFAULT_POLL_INTERVAL_SECONDS,
+        range(MIN_POLL_INTERVAL_SECONDS, MAX_POLL_INTERVAL_SECONDS + 1),
+        f"a whole number of seconds from {MIN_POLL_INTERVAL_SECONDS} (a minute) to "
+        f"{MAX_POLL_INTERVAL_SECONDS} (a week)",
+    )
+
+
+def _insights_retention(value: str | None) -> int:
+    return _whole_number(
+        "INSIGHTS_RETENTION_DAYS",
+        value,
+        DEFAULT_INSIGHTS_RETENTION_DAYS,
+        range(MIN_INSIGHTS_RETENTION_DAYS, MAX_INSIGHTS_RETENTION_DAYS + 1),
+        f"a whole number of days from {MIN_INSIGHTS_RETENTION_DAYS} to {MAX_INSIGHTS_RETENTION_DAYS}",
+    )
+
+
+def _whole_number(name: str, value: str | None, default: int, allowed: range, described: str) -> int:
     if value is None:
-        return DEFAULT_POLL_INTERVAL_SECONDS
+        return default
     try:
-        seconds = int(value)
+        number = int(value)
     except ValueError:  # not a number, or more digits than Python converts
-        seconds = 0
-    if not MIN_POLL_INTERVAL_SECONDS <= seconds <= MAX_POLL_INTERVAL_SECONDS:
-        raise ConfigError(
-            f"POLL_INTERVAL_SECONDS must be a whole number of seconds from {MIN_POLL_INTERVAL_SECONDS} "
-            f"(a minute) to {MAX_POLL_INTERVAL_SECONDS} (a week), got {shown(value)}"
-        )
-    return seconds
+        number = allowed.start - 1
+    if number not in allowed:
+        raise ConfigError(f"{name} must be {described}, got {shown(value)}")
+    return number
 
 
 def _snowflake(name: str, value: str | None) -> int | None:

@@ -15,6 +15,7 @@ import discord
 from bot.announce.announcer import Announcer
 from bot.announce.publishing import Publisher
 from bot.community.discussions import Discussions
+from bot.community.insights import Insights
 from bot.community.suggestions import SuggestionService
 from bot.db import BotStateRepository, Database, EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
@@ -75,6 +76,7 @@ class Services:
     document_fetcher: DocumentFetcher
     chapter_poster: ChapterPoster
     moments: MomentSearch
+    insights: Insights
 
 
 @runtime_checkable

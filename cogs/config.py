@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.announce.announcer import Announcer, LatestAnnouncement, missing_permissions
 from bot.app import PodcastBot
 from bot.clock import utc_now
+from bot.community.insights import Insights
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
@@ -71,6 +72,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         outbox: AnnouncementRepository,
         podcast: Podcast,
         incidents: IncidentRepository,
+        insights: Insights,
     ) -> None:
         self._announcer = announcer
         self._guilds = guilds
@@ -80,6 +82,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         self._outbox = outbox
         self._podcast = podcast
         self._incidents = incidents
+        self._insights = insights
         self._last_forced_poll: datetime | None = None
         super().__init__()
 
@@ -299,6 +302,24 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         await self._change(interaction, "threads", "on" if enabled else "off", threads_enabled=enabled)
         await interaction.response.send_message(
             "Each announcement will get a discussion thread." if enabled else "No more discussion threads.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="insights", description="Record what listeners search for and discuss, for /insights"
+    )
+    @app_commands.describe(recording="off also deletes what was recorded in this server")
+    async def insights(
+        self, interaction: discord.Interaction[PodcastBot], recording: Literal["on", "off"]
+    ) -> None:
+        guild = guild_of(interaction)
+        old = "on" if await self._insights.is_recording(guild.id) else "off"
+        await self._insights.set_recording(guild.id, recording == "on")
+        await self._record(interaction, "insights", old, recording)
+        await interaction.response.send_message(
+            "Searches and discussion activity are recorded here again, without who, for /insights."
+            if recording == "on"
+            else "Insights are off: nothing more is recorded here, and what was recorded is deleted.",
             ephemeral=True,
         )
 
@@ -596,5 +617,6 @@ async def setup(bot: PodcastBot) -> None:
             services.outbox,
             services.podcast,
             services.incidents,
+            services.insights,
         )
     )

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PodcastBot, available_anywhere
+from bot.community.insights import Insights, RecordedSearch
 from bot.db import EpisodeRepository
 from bot.documents.moments import MomentSearch
 from bot.errors import UserFacingError
@@ -96,6 +97,7 @@ class EpisodeCog(
         episodes: EpisodeRepository,
         podcast: Podcast,
         moments: MomentSearch,
+        insights: Insights,
         *,
         view_timeout: float = DEFAULT_TIMEOUT,
         token_lifetime: float = TOKEN_LIFETIME,
@@ -104,18 +106,29 @@ class EpisodeCog(
         self._episodes = episodes
         self._podcast = podcast
         self._moments = moments
+        self._insights = insights
         self.view_timeout = view_timeout  # how long buttons answer; tests shorten it
         self.token_lifetime = token_lifetime  # how long an interaction's token is safe to use; tests too
         super().__init__()
 
-    async def _browser(self, interaction: Interaction, reroll: Reroll | None = None) -> EpisodeBrowser:
+    async def _browser(
+        self, interaction: Interaction, reroll: Reroll | None = None, recorded: RecordedSearch | None = None
+    ) -> EpisodeBrowser:
         return EpisodeBrowser(
             owner_id=interaction.user.id,
             podcast_image=await self._podcast.image(),
             timeout=self.view_timeout,
             reroll=reroll,
             token_lifetime=self.token_lifetime,
+            on_open=None if recorded is None else lambda episode: recorded.opened(episode.id),
         )
+
+    def _record_search(self, interaction: Interaction, query: str, results: int) -> RecordedSearch | None:
+        """Record a submitted search for /insights, in a server that added the bot only: where a listener
+        uses their own installation of it, no server agreed to anything."""
+        if interaction.guild_id is None or not interaction.is_guild_integration():
+            return None
+        return self._insights.record_search(interaction.guild_id, query, results)
 
     # ---- search -------------------------------------------------------------------------------
 
@@ -125,22 +138,26 @@ class EpisodeCog(
     )
     async def search(self, interaction: Interaction, query: app_commands.Range[str, 1, 200]) -> None:
         await _defer(interaction)
-        browser = await self._browser(interaction)
         suggested = episode_id_in(query)
         if suggested is not None:
-            # Autocomplete only suggests: the submitted token is checked like anything typed.
+            # Autocomplete only suggests: the submitted token is checked like anything typed. It is not
+            # recorded for /insights: what the listener typed before picking it never reaches the bot.
             episode = await self._episodes.get(suggested)
             if episode is None:
                 raise UserFacingError("That episode is no longer in the catalogue: search again.")
-            await browser.show_card(interaction, episode)
+            await (await self._browser(interaction)).show_card(interaction, episode)
             return
         hits = await self._search.search(query, limit=SEARCH_LIMIT)
+        recorded = self._record_search(interaction, query, len(hits))
+        browser = await self._browser(interaction, recorded=recorded)
         if not hits:
             raise UserFacingError(
                 f"Nothing matches {_quoted(query)}. Try fewer or different words, "
                 "or look through the catalogue with /episode browse."
             )
         if len(hits) == 1:
+            if recorded is not None:
+                recorded.opened(hits[0].episode.id)  # shown at once: the search led to it
             await browser.show_card(interaction, hits[0].episode)
             return
         heading = f"Episodes for {_quoted(query)}"
@@ -204,6 +221,7 @@ class EpisodeCog(
         if year is not None:
             await self._check_year(year)
         reroll: Reroll
+        recorded: RecordedSearch | None = None
         if topic:
             hits = await self._search.search(
                 topic, limit=RANDOM_POOL, include_rebroadcasts=include_rebroadcasts
@@ -213,6 +231,7 @@ class EpisodeCog(
                 for hit in hits
                 if year is None or (hit.episode.published and hit.episode.published.year == year)
             ]
+            recorded = self._record_search(interaction, topic, len(pool))
 
             async def reroll(seen: Sequence[int]) -> StoredEpisode | None:
                 left = [episode for episode in pool if episode.id not in seen]
@@ -237,6 +256,8 @@ class EpisodeCog(
                 + (", another year" if year is not None else "")
                 + ", or look through /episode browse."
             )
+        if recorded is not None:
+            recorded.opened(episode.id)  # the card shown is where the topic led
         await (await self._browser(interaction, reroll)).show_card(interaction, episode)
 
     @app_commands.command(name="latest", description="The newest episode")
@@ -305,4 +326,6 @@ class EpisodeCog(
 
 async def setup(bot: PodcastBot) -> None:
     services = bot.services
-    await bot.add_cog(EpisodeCog(services.search, services.episodes, services.podcast, services.moments))
+    await bot.add_cog(
+        EpisodeCog(services.search, services.episodes, services.podcast, services.moments, services.insights)
+    )

@@ -14,6 +14,7 @@ def test_defaults_apply_when_only_the_token_is_set() -> None:
     assert settings.discord_api_base is None
     assert settings.dev_guild_id is None
     assert settings.log_level == "INFO"
+    assert settings.insights_retention_days == 90
 
 
 def test_values_are_read_and_normalised() -> None:
@@ -25,8 +26,10 @@ def test_values_are_read_and_normalised() -> None:
             "DISCORD_API_BASE": "http://127.0.0.1:9000/api/v10/",
             "DEV_GUILD_ID": "123456789012345678",
             "LOG_LEVEL": "debug",
+            "INSIGHTS_RETENTION_DAYS": "30",
         }
     )
+    assert settings.insights_retention_days == 30
     assert settings.poll_interval_seconds == 60
     assert settings.discord_api_base == "http://127.0.0.1:9000/api/v10"
     assert settings.dev_guild_id == 123456789012345678
@@ -45,6 +48,9 @@ def test_token_never_appears_in_repr() -> None:
         ("POLL_INTERVAL_SECONDS", "ten", "whole number"),
         ("POLL_INTERVAL_SECONDS", "99999999999999999999", "to 604800"),
         ("POLL_INTERVAL_SECONDS", "9" * 5000, "whole number"),
+        ("INSIGHTS_RETENTION_DAYS", "6", "from 7"),
+        ("INSIGHTS_RETENTION_DAYS", "a year", "whole number"),
+        ("INSIGHTS_RETENTION_DAYS", "731", "to 730"),
         ("FEED_URL", "ftp://example.com/feed", "http:// or https://"),
         ("DISCORD_API_BASE", "not a url", "http:// or https://"),
         ("DEV_GUILD_ID", "my-server", "server id"),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ import pytest
 from bot.__main__ import CALLER_DIRECTORY_VARIABLE, build_parser, main
 from bot.db import Database
 from bot.db.connection import bundled_migrations
+from bot.db.insights import InsightsRepository
 from bot.demo import FEED_FILE, PREVIOUS_FEED_FILE
 from tests.feed.conftest import simple_feed
 
@@ -31,6 +33,7 @@ SETTINGS_VARIABLES = (
     "DISCORD_API_BASE",
     "DEV_GUILD_ID",
     "LOG_LEVEL",
+    "INSIGHTS_RETENTION_DAYS",
 )
 EXPORT_FIELDS = {
     "guid",
@@ -491,3 +494,52 @@ def test_large_ingests_in_parallel_all_complete(tmp_path: Path) -> None:
         assert connection.execute("SELECT count(*) FROM episodes").fetchone()[0] == 12000
     finally:
         connection.close()
+
+
+async def _two_servers_searched(path: str) -> None:
+    database = await Database.open(path)
+    try:
+        records = InsightsRepository(database)
+        now = datetime.now(UTC)
+        for guild_id, query, days_ago in [
+            (11, "quantum knitting", 1),
+            (11, "zymurgy", 20),
+            (22, "secret topic", 1),
+        ]:
+            await records.record_search(guild_id, query, 0, now=now - timedelta(days=days_ago))
+    finally:
+        await database.close()
+
+
+def test_insights_reports_one_server_only_over_the_days_asked(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_two_servers_searched(db))
+    assert main(["insights", "--server", "11", "--since", "7", "--json", "--db", db]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [topic["query"] for topic in report["missing_topics"]] == ["quantum knitting"]
+    assert (report["guild_id"], report["days"], report["searches"]) == ("11", 7, 1)
+    assert main(["--db", db, "insights", "--server", "11"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Server 11, all the time kept: 2 searches recorded")
+    assert "zymurgy" in text
+    assert "secret topic" not in text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        (["insights"], "--server"),
+        (["insights", "--server", "abc"], "server id"),
+        (["insights", "--server", "11", "--since", "0"], "from 1 to 3650"),
+    ],
+)
+def test_insights_arguments_are_checked_in_one_line(
+    arguments: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(arguments)
+    error = capsys.readouterr().err
+    assert raised.value.code == 2
+    assert complaint in error
+    assert error.count("\n") == 1

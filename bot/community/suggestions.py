@@ -269,9 +269,9 @@ class SuggestionService:
             since=now - self._window,
         )
         if stored is None:
+            # Counted again for the time to wait; the member may have deleted theirs meanwhile.
             refusal = await self._rate_limit(draft.guild_id, draft.author_id, now)
-            assert refusal is not None  # suggestions are never deleted: the count cannot drop
-            raise refusal
+            raise refusal or RateLimited(now + self._window, self._per_window, self._window)
         log.info("Server %s: suggestion #%s by %s", draft.guild_id, stored.number, draft.author_id)
         return stored
 
@@ -321,6 +321,18 @@ class SuggestionService:
 
     async def mine(self, guild_id: int, author_id: int, *, limit: int = MINE_LIMIT) -> list[Suggestion]:
         return await self._suggestions.by_author(guild_id, author_id, limit=limit)
+
+    async def voted_by(self, guild_id: int, user_id: int, *, limit: int = MINE_LIMIT) -> list[Suggestion]:
+        return await self._suggestions.voted_by(guild_id, user_id, limit=limit)
+
+    async def forget_member(self, guild_id: int, user_id: int) -> tuple[list[Suggestion], list[Suggestion]]:
+        """Delete what the member made and cast in this server: their suggestions (as they were) and
+        the suggestions that lost their vote (as they are now)."""
+        deleted, unvoted = await self._suggestions.forget_member(guild_id, user_id)
+        log.info(
+            "Server %s: a member deleted %d suggestions and %d votes", guild_id, len(deleted), len(unvoted)
+        )
+        return deleted, unvoted
 
     # ---- moderation and telling the voters -------------------------------------------------
 

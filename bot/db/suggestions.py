@@ -180,6 +180,32 @@ class SuggestionRepository:
             "WHERE guild_id = ? AND author_id = ? ORDER BY number DESC LIMIT ?", (guild_id, author_id, limit)
         )
 
+    async def voted_by(self, guild_id: int, user_id: int, *, limit: int) -> list[Suggestion]:
+        """Others' suggestions in this server the member voted for, newest first."""
+        return await self._select(
+            "WHERE guild_id = ? AND author_id != ? AND id IN "
+            "(SELECT suggestion_id FROM suggestion_votes WHERE user_id = ?) ORDER BY number DESC LIMIT ?",
+            (guild_id, user_id, user_id, limit),
+        )
+
+    async def forget_member(self, guild_id: int, user_id: int) -> tuple[list[Suggestion], list[Suggestion]]:
+        """Delete the member's suggestions in this server (with their votes) and the votes they cast
+        there: the suggestions deleted, as they were, and the others their votes left, as they are now."""
+        theirs = await self._select("WHERE guild_id = ? AND author_id = ?", (guild_id, user_id))
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM suggestions WHERE guild_id = ? AND author_id = ?", (guild_id, user_id)
+            )
+            async with connection.execute(
+                "DELETE FROM suggestion_votes WHERE user_id = ? AND suggestion_id IN "
+                "(SELECT id FROM suggestions WHERE guild_id = ?) RETURNING suggestion_id",
+                (user_id, guild_id),
+            ) as cursor:
+                unvoted = [row[0] for row in await cursor.fetchall()]
+        placeholders = ",".join("?" * len(unvoted))
+        left = await self._select(f"WHERE id IN ({placeholders}) ORDER BY number", unvoted) if unvoted else []
+        return theirs, left
+
     async def attach_card(self, suggestion_id: int, *, channel_id: int, message_id: int) -> None:
         async with self._db.transaction() as connection:
             await connection.execute(

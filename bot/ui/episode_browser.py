@@ -39,6 +39,8 @@ Interaction = discord.Interaction[Any]
 Handler = Callable[[Interaction], Awaitable[None]]
 ValueHandler = Callable[[Interaction, str], Awaitable[None]]
 Reroll = Callable[[Sequence[int]], Awaitable[StoredEpisode | None]]
+# Told which episode the listener opened from the list (for /insights); it must not wait for anything.
+OnOpen = Callable[[StoredEpisode], None]
 
 
 class EpisodeSource(Protocol):
@@ -157,6 +159,7 @@ class EpisodeBrowser(View):
         timeout: float = DEFAULT_TIMEOUT,
         reroll: Reroll | None = None,
         token_lifetime: float = TOKEN_LIFETIME,
+        on_open: OnOpen | None = None,
     ) -> None:
         self._full_timeout = min(timeout, token_lifetime)
         super().__init__(timeout=self._full_timeout)
@@ -164,6 +167,7 @@ class EpisodeBrowser(View):
         self._owner_id = owner_id
         self._podcast_image = podcast_image
         self._reroll = reroll
+        self._on_open = on_open
         self._rerolls_left = reroll is not None
         self._years: Mapping[int, int] | None = None
         self._open_year: Callable[[int], EpisodeSource] | None = None
@@ -370,6 +374,8 @@ class EpisodeBrowser(View):
             raise UserFacingError("That episode is no longer on this page: pick another one.")
         self._card, self._note = chosen, ""
         await self._update(interaction)
+        if self._on_open is not None:
+            self._on_open(chosen)
 
     async def _back(self, interaction: Interaction) -> None:
         self._card = None

@@ -408,6 +408,18 @@ class SuggestionBoard:
         except discord.HTTPException as error:
             log.warning("Could not update the card of suggestion %s: %s", suggestion.id, error)
 
+    async def remove_card(self, suggestion: Suggestion) -> None:
+        """Delete the card of a suggestion its author deleted, if it has one."""
+        if suggestion.channel_id is None or suggestion.message_id is None:
+            return
+        card = self._client.get_partial_messageable(suggestion.channel_id).get_partial_message(
+            suggestion.message_id
+        )
+        try:
+            await card.delete()
+        except discord.HTTPException as error:
+            log.warning("Could not delete the card of suggestion %s: %s", suggestion.id, error)
+
     async def notify(self, notification: Notification) -> bool:
         """Post the notification; True once it is out (and recorded, so nobody is told twice)."""
         content, mentions = notification_message(notification)

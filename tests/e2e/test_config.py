@@ -21,6 +21,7 @@ MODERATOR_COMMANDS: list[tuple[str, dict[str, object]]] = [
     ("config notify-button", {"enabled": False}),
     ("config announce-latest", {}),
     ("config poll-now", {}),
+    ("config insights", {"recording": "off"}),
 ]
 
 

@@ -18,17 +18,20 @@ from bot.demo.feed_server import FeedServer
 from bot.runner import sync_commands_once
 from bot.ui.replies import GENERIC_ERROR_MESSAGE
 from discord_emulator import DiscordEmulator, Permission
+from discord_emulator.gateway import GUILD_MESSAGES, GUILDS, PRIVILEGED_INTENTS
 from tests.e2e.conftest import StartBot
 
 
-async def test_connects_with_only_the_guilds_intent_and_syncs_its_commands(
+async def test_connects_with_no_privileged_intent_and_syncs_its_commands(
     discord: DiscordEmulator, start_bot: StartBot
 ) -> None:
     discord.add_guild("Data Science at Home")
     async with start_bot():
         names = {command["name"] for command in discord.synced_commands()}
     assert {"about", "ping", "config"} <= names
-    assert discord.intents == 1  # GUILDS only: no privileged intent
+    # Guilds, and guild messages to count messages in episode threads; no privileged intent.
+    assert discord.intents == GUILDS | GUILD_MESSAGES
+    assert not discord.intents & PRIVILEGED_INTENTS
 
 
 async def test_ping_and_about_answer_privately(discord: DiscordEmulator, start_bot: StartBot) -> None:
