@@ -17,6 +17,7 @@ from bot.community.insights import Insights
 from bot.db import EpisodeRepository, FeedRepository
 from bot.db.announcements import AnnouncementRepository
 from bot.db.config_history import ConfigChange, ConfigHistoryRepository
+from bot.db.documents import DocumentRepository, DocumentSummary
 from bot.db.guilds import GuildSettings, GuildSettingsRepository
 from bot.db.incidents import IncidentRepository
 from bot.errors import UserFacingError
@@ -73,6 +74,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         podcast: Podcast,
         incidents: IncidentRepository,
         insights: Insights,
+        documents: DocumentRepository,
     ) -> None:
         self._announcer = announcer
         self._guilds = guilds
@@ -83,6 +85,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
         self._podcast = podcast
         self._incidents = incidents
         self._insights = insights
+        self._documents = documents
         self._last_forced_poll: datetime | None = None
         super().__init__()
 
@@ -482,6 +485,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Set u
                     f"⚠️ Failing ({feed.consecutive_failures} in a row) since {_when(feed.last_error_at)}: "
                     f"{feed.last_error}"
                 )
+        feed_lines += _documents_lines(await self._documents.summary())
         embed.add_field(name="Feed", value="\n".join(feed_lines)[:1024], inline=False)
         embed.add_field(name="Settings", value=_settings_text(settings, guild)[:1024], inline=False)
         announce_lines = [f"Sent: {outbox.sent} · Pending: {outbox.pending} · Failed: {outbox.failed}"]
@@ -546,6 +550,19 @@ def _forum_tag(channel: AnnounceChannel, wanted: str | None) -> discord.ForumTag
         f"{channel.mention} requires a tag on each post: choose one with the tag option (its tags: {names}). "
         "Nothing was changed."
     )
+
+
+def _documents_lines(summary: DocumentSummary) -> list[str]:
+    """The transcripts and chapters the feed links to (Podcasting 2.0): nothing when it links none."""
+    if not (summary.fetched or summary.waiting or summary.given_up):
+        return []
+    lines = [
+        f"Transcripts and chapters: {summary.fetched} fetched · {summary.waiting} waiting · "
+        f"{summary.given_up} given up"
+    ]
+    if summary.last_error:
+        lines.append(f"⚠️ Not fetched: {summary.last_error}")
+    return lines
 
 
 def _latest_message(latest: LatestAnnouncement | None) -> str:
@@ -618,5 +635,6 @@ async def setup(bot: PodcastBot) -> None:
             services.podcast,
             services.incidents,
             services.insights,
+            services.documents,
         )
     )

@@ -40,6 +40,16 @@ MATCH_START, MATCH_END = "\x02", "\x03"
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    """How fetching the transcripts and chapters episodes link to goes, for /config status."""
+
+    fetched: int
+    waiting: int  # not fetched yet, or failed and to be tried again
+    given_up: int  # failed every try, until the feed links another URL
+    last_error: str | None  # why one of those not fetched failed: a given-up one's, if any
+
+
+@dataclass(frozen=True, slots=True)
 class MomentHit:
     episode_id: int
     start_seconds: float | None
@@ -188,6 +198,27 @@ class DocumentRepository:
             )
             for row in rows
         ]
+
+    async def summary(self) -> DocumentSummary:
+        counts = {
+            row["status"]: int(row["documents"])
+            for row in await self._db.connection.execute_fetchall(
+                "SELECT status, count(*) AS documents FROM episode_documents GROUP BY status"
+            )
+        }
+        rows = await self._db.connection.execute_fetchall(
+            """
+            SELECT last_error FROM episode_documents
+            WHERE status != 'fetched' AND last_error IS NOT NULL
+            ORDER BY status = 'failed' DESC, rowid DESC LIMIT 1
+            """
+        )
+        return DocumentSummary(
+            fetched=counts.get("fetched", 0),
+            waiting=counts.get("pending", 0),
+            given_up=counts.get("failed", 0),
+            last_error=next((row["last_error"] for row in rows), None),
+        )
 
     async def chapters(self, episode_id: int) -> list[Chapter]:
         rows = await self._db.connection.execute_fetchall(

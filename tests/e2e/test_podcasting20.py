@@ -175,7 +175,7 @@ async def test_a_missing_transcript_is_retried_with_back_off_and_its_error_kept(
 
 
 async def test_a_transcript_that_never_comes_is_given_up_with_its_reason(
-    feed_host: FeedServer, start_bot: StartBot
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
     url = feed_host.url_of("/ep90/transcript.vtt")
     feed_host.publish(with_item_tags(FEED, EPISODE_90_GUID, transcript_tag(url, "text/vtt")))
@@ -187,8 +187,12 @@ async def test_a_transcript_that_never_comes_is_given_up_with_its_reason(
         episode = await bot.services.episodes.by_guid(EPISODE_90_GUID)
         assert episode is not None
         (given_up,) = await bot.services.documents.states(episode.id)
+        status = await discord.run_command(server.moderator, server.guild.general, "config status")
     assert (given_up.status, given_up.attempts) == ("failed", MAX_ATTEMPTS)
     assert feed_host.stats.file_requests["/ep90/transcript.vtt"] == MAX_ATTEMPTS
+    feed = next(field["value"] for field in status.embed["fields"] if field["name"] == "Feed")
+    assert "Transcripts and chapters: 0 fetched · 0 waiting · 1 given up" in feed.splitlines()
+    assert f"⚠️ Not fetched: HTTP 404 from {url}" in feed.splitlines()
 
 
 async def test_hostile_transcripts_are_refused_and_the_bot_carries_on(

@@ -197,6 +197,8 @@ async def test_status_says_when_the_channel_cannot_be_followed(
         "Publishing to followers: on (only an announcement channel can be followed; this one is not)"
     )
     assert _publishing_line(in_news_channel.embed) == "Publishing to followers: on"
+    feed = next(field["value"] for field in in_news_channel.embed["fields"] if field["name"] == "Feed")
+    assert "Transcripts" not in feed  # a feed that links no transcript or chapters: nothing to say
 
 
 def _publishing_line(status: dict[str, Any]) -> str:
