@@ -71,6 +71,7 @@ class EpisodeSearch:
         self._snapshot: Snapshot | None = None
         self._recent: Recent | None = None
         self._rebuild: asyncio.Task[Snapshot] | None = None
+        self._releases: set[asyncio.Task[None]] = set()  # retired views being freed in a thread
         self._answers_running = 0
         self._no_answer_running = threading.Event()  # a rebuild pauses while it is clear
         self._no_answer_running.set()
@@ -209,12 +210,15 @@ class EpisodeSearch:
         """Returns once the in-memory view holds the catalogue as it is now (new episodes perhaps
         indexed apart), built if need be: for a warm start, and to measure a rebuild whole.
         """
-        while True:
-            recent = (await self._current()).recent
-            if recent is None or not recent.rebuild_due:
-                return
+        while await self._rebuild_due():
             if self._rebuild is not None:
                 await asyncio.shield(self._rebuild)
+
+    async def _rebuild_due(self) -> bool:
+        """Whether the current view awaits a rebuild. Holds no view past its return: a retired view
+        must be left to the thread that frees it (views.release_in_steps), not freed on the loop."""
+        recent = (await self._current()).recent
+        return recent is not None and recent.rebuild_due
 
     async def _current(self) -> View:
         """The in-memory view of the catalogue, rebuilt off the event loop when the catalogue changed.
@@ -293,7 +297,13 @@ class EpisodeSearch:
             self._recent = None
         else:
             del retired[1:]
-        await asyncio.to_thread(views.release_in_steps, retired)
+        # Not awaited: the searches still ranking with the old view are waiting for this rebuild, and
+        # the release waits for them to let go of it.
+        release = asyncio.create_task(
+            asyncio.to_thread(views.release_in_steps, retired), name="search-release"
+        )
+        self._releases.add(release)
+        release.add_done_callback(self._releases.discard)
         return snapshot
 
 
