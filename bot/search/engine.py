@@ -28,6 +28,7 @@ COMMON_FRACTION = 0.8  # a term matching more of the catalogue than this is left
 EXACT_SCORE = float("inf")
 STEP_ASIDE_MAX = 0.05  # seconds a rebuild waits for searches at each look
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
+RELEASE_PATIENCE = 2.0  # seconds a retired view waits for the searches under way before it is freed
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
 RECENT_ON_LOOP = 20  # episodes stored since the view that are indexed on the loop; more, in a thread
 RECENT_MOST = 200  # new episodes indexed apart before the whole view is rebuilt with them
@@ -96,6 +97,11 @@ class EpisodeSearch:
     def _step_aside(self) -> None:
         """Called by a rebuild now and then: wait (a little at most) for the searches under way."""
         self._no_answer_running.wait(STEP_ASIDE_MAX)
+
+    def _answers_done(self) -> None:
+        """Called before a retired view is freed: wait (a little at most) for the searches under way,
+        which may still rank with it."""
+        self._no_answer_running.wait(RELEASE_PATIENCE)
 
     async def search(
         self, query: str, *, limit: int = 10, include_rebroadcasts: bool = False
@@ -213,6 +219,8 @@ class EpisodeSearch:
         while await self._rebuild_due():
             if self._rebuild is not None:
                 await asyncio.shield(self._rebuild)
+        if self._releases:  # the retired view freed too: a rebuild measured whole
+            await asyncio.wait(self._releases)
 
     async def _rebuild_due(self) -> bool:
         """Whether the current view awaits a rebuild. Holds no view past its return: a retired view
@@ -297,10 +305,10 @@ class EpisodeSearch:
             self._recent = None
         else:
             del retired[1:]
-        # Not awaited: the searches still ranking with the old view are waiting for this rebuild, and
-        # the release waits for them to let go of it.
+        # Not awaited: the searches still ranking with the old view may be waiting for this rebuild,
+        # and the release waits for them to be done with it.
         release = asyncio.create_task(
-            asyncio.to_thread(views.release_in_steps, retired), name="search-release"
+            asyncio.to_thread(views.release_in_steps, retired, self._answers_done), name="search-release"
         )
         self._releases.add(release)
         release.add_done_callback(self._releases.discard)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -147,37 +146,26 @@ def _originals(entries: Sequence[CatalogueEntry], by_notes: Mapping[int, int]) -
     return originals
 
 
-RELEASE_PATIENCE = 2.0  # seconds a retired view waits for the searches still ranking with it
-_RELEASE_RECHECK = 0.005
-
-
-def release_in_steps(objects: list[object], patience: float = RELEASE_PATIENCE) -> None:
+def release_in_steps(objects: list[object], settle: Callable[[], object] = lambda: None) -> None:
     """Drops `objects`, freeing what only they hold a few objects at a time (run in a worker thread).
 
     Freeing a view at once is one call that holds the GIL while it frees hundreds of thousands of
     objects: 50-90 ms at 50,000 episodes, the event loop waiting. Here every large container this
     owns alone is taken apart first, its items freed one by one: the GIL changes hands between them.
-    A search still ranking with a retired view holds it a few milliseconds more: the view is come
-    back to (for `patience` seconds at most) so that its last reference, and the freeing, is this
-    thread's and not the event loop's.
+    `settle` waits for the searches still ranking with a retired view: whoever drops the last
+    reference frees it, and that should be this thread, not the event loop.
     """
-    deadline = time.monotonic() + patience
+    settle()
     pending = list(objects)
     objects.clear()
     while pending:
         item = pending.pop()
         # 2: `item` and getrefcount's argument; any more, and something else keeps it alive.
-        if sys.getrefcount(item) > 2 and isinstance(item, _VIEWS) and time.monotonic() < deadline:
-            pending.insert(0, item)  # after everything else
-            del item
-            time.sleep(_RELEASE_RECHECK)
-            continue
         if sys.getrefcount(item) == 2 and isinstance(item, _CONTAINERS):
             pending.extend(gc.get_referents(item))
         del item
 
 
-_VIEWS = (Snapshot, Recent)  # what a search holds while it ranks
 _CONTAINERS = (
     list,
     tuple,

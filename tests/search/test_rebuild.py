@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.db import EpisodeRepository
-from bot.db.search_index import CatalogueRows, SearchIndex
+from bot.db.search_index import CatalogueRows
 from bot.models import StoredEpisode
 from bot.search import EpisodeSearch, engine, view
 from tests.conftest import make_episode
@@ -170,20 +170,31 @@ async def test_a_rebuild_steps_aside_while_a_search_is_answered(
     assert max(waited) >= engine.STEP_ASIDE_MAX * 0.9
 
 
-async def test_a_retired_view_is_freed_by_its_thread_once_the_last_search_with_it_is_done(
-    episodes: EpisodeRepository, catalogue: list[StoredEpisode]
+async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
+    search: EpisodeSearch,
+    episodes: EpisodeRepository,
+    catalogue: list[StoredEpisode],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Freeing a view takes tens of ms at 50,000 episodes: whoever drops the last reference pays, so
-    the release thread waits for a search still ranking with it rather than leave that to the loop."""
-    rows = await SearchIndex(episodes.database).catalogue_rows()
-    retired = view.build_snapshot(rows)
-    held_by_a_search = retired
-    release = threading.Thread(target=view.release_in_steps, args=([retired],))
-    del retired
-    release.start()
+    """Freeing a view takes tens of ms at 50,000 episodes, and whoever drops the last reference pays:
+    the release waits for the searches under way, which may still rank with the old view, so that
+    the loop does not."""
+    await search.search("gan")
+    released_after: list[int] = []
+    release = view.release_in_steps
+
+    def recording(objects: list[object], settle: Callable[[], object]) -> None:
+        settle()
+        released_after.append(answers_done)
+        release(objects)
+
+    monkeypatch.setattr(view, "release_in_steps", recording)
+    answers_done = 0
+    await retitle(episodes, "dsh-ep-073", "Quantum annealing")
+    with search._answering():  # a search under way, ranking with the old view
+        await search.ready()  # the view is rebuilt and swapped meanwhile
+        await asyncio.sleep(0.1)
+        answers_done = 1
     await asyncio.sleep(0.1)
-    waited = release.is_alive()
-    del held_by_a_search
-    release.join(timeout=view.RELEASE_PATIENCE)
-    assert waited
-    assert not release.is_alive()
+    assert released_after == [1]
+    assert await titles(search, "quantum") == ["dsh-ep-073"]
