@@ -182,8 +182,10 @@ async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
     await search.search("gan")
     released_after: list[int] = []
     release = view.release_in_steps
+    retired = threading.Event()
 
     def recording(objects: list[object], settle: Callable[[], object]) -> None:
+        retired.set()
         settle()
         released_after.append(answers_done)
         release(objects)
@@ -192,9 +194,10 @@ async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
     answers_done = 0
     await retitle(episodes, "dsh-ep-073", "Quantum annealing")
     with search._answering():  # a search under way, ranking with the old view
-        await search.ready()  # the view is rebuilt and swapped meanwhile
+        ready = asyncio.create_task(search.ready())  # the view is rebuilt and swapped meanwhile
+        assert await asyncio.to_thread(retired.wait, 10)
         await asyncio.sleep(0.1)
         answers_done = 1
-    await asyncio.sleep(0.1)
+    await ready
     assert released_after == [1]
     assert await titles(search, "quantum") == ["dsh-ep-073"]
