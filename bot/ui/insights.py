@@ -13,6 +13,7 @@ from bot.ui.cards import EMBED_COLOUR, truncate_words
 from bot.ui.suggestions import card_url, shown, votes_text
 
 FIELD_LIMIT = 1024  # Discord's limit on an embed field's value
+EMBED_TOTAL_LIMIT = 6000  # and on an embed's title, description, field names and values and footer together
 BAR_WIDTH = 8
 # A bar's last cell in eighths, so that 3 and 4 of 10 look different in 8 cells.
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -54,9 +55,9 @@ def searches_over_time(per_day: dict[date, int], since: datetime | None, today: 
     return sparkline(weeks), "a week a block"
 
 
-def _fitted(lines: Sequence[str], empty: str) -> str:
-    """As many lines as fit in one field, the rest counted on a last line."""
-    room = FIELD_LIMIT - len("… and 99 more")
+def _fitted(lines: Sequence[str], empty: str, limit: int = FIELD_LIMIT) -> str:
+    """As many lines as fit in `limit` characters, the rest counted on a last line."""
+    room = limit - len("… and 99 more")
     kept: list[str] = []
     for line in lines:
         if sum(len(k) + 1 for k in kept) + len(line) > room:
@@ -150,11 +151,17 @@ def insights_embed(report: InsightsReport, *, today: date, retention_days: int) 
             "No messages in episode threads in the period.",
         ),
     )
-    for name, lines, empty in sections:
-        embed.add_field(name=name, value=_fitted(lines, empty), inline=False)
-    embed.set_footer(
-        text="No one is named: searches are kept without who made them, for "
+    footer = (
+        "No one is named: searches are kept without who made them, for "
         f"{retention_days} days. Discussion counts are the messages the bot saw arrive in "
         "episode threads (their content is never read)."
     )
+    # Six full fields would pass the embed's total: each gets its share of what is left.
+    left = EMBED_TOTAL_LIMIT - len(embed.title or "") - len(embed.description or "") - len(footer)
+    left -= sum(len(name) for name, _, _ in sections)
+    for index, (name, lines, empty) in enumerate(sections):
+        value = _fitted(lines, empty, min(FIELD_LIMIT, left // (len(sections) - index)))
+        left -= len(value)
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text=footer)
     return embed
