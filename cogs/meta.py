@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.app import PodcastBot, available_anywhere
 from bot.db import EpisodeRepository, FeedRepository
 from bot.podcast import Podcast
-from bot.ui.cards import EMBED_COLOUR
+from bot.ui.cards import EMBED_COLOUR, EMBED_FIELD_VALUE_LIMIT, truncate_words
 
 
 class MetaCog(commands.Cog):
@@ -62,7 +62,8 @@ class MetaCog(commands.Cog):
             ),
         )
         embed.add_field(name="Episodes", value=str(count))
-        embed.add_field(name="Last feed check", value=last_check)
+        # The error may quote a long address (a signed CDN URL): cut to what a field holds.
+        embed.add_field(name="Last feed check", value=truncate_words(last_check, EMBED_FIELD_VALUE_LIMIT))
         embed.add_field(
             name="Links",
             value=f"[Website]({podcast.website}) · [RSS feed]({await podcast.feed_url()})",

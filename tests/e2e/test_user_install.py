@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.demo.feed_server import FeedServer
 from discord_emulator import (
     DEFAULT_EVERYONE_PERMISSIONS,
     CommandUsageError,
@@ -199,3 +200,20 @@ async def test_server_only_commands_are_not_offered_where_the_server_has_not_add
             with pytest.raises(CommandUsageError, match=r"cannot be used in|not available"):
                 await discord.run_command(fan, channel, command, options=options)
             assert discord.messages(channel) == [], place
+
+
+async def test_about_shows_a_feed_failing_with_a_long_error_in_one_line(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    """A feed redirected for now to a signed CDN address that answers 404: the error names that long
+    address, and /about still answers (an embed field holds 1,024 characters)."""
+    signed = feed_host.url_of("/cdn/feed.xml?X-Amz-Signature=" + "a1b2c3d4" * 150)
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        feed_host.move_to(signed, status=302)
+        await bot.services.announcer.poll()
+        about = await discord.run_command(server.listener, server.guild.general, "about")
+    check = about.embed["fields"][1]
+    assert check["name"] == "Last feed check"
+    assert "failed: HTTP 404 from http://" in check["value"]
+    assert len(check["value"]) <= 1024
