@@ -39,6 +39,9 @@ class ChapterPoster:
         self._render = render
         self._clock = clock
         self._lock = asyncio.Lock()
+        # Threads whose last try failed mid-way: part of the chapters may be there already (a message
+        # posted whose answer was lost, or the first of several), so the next try looks first.
+        self._retrying: set[int] = set()
 
     async def on_announced(self, announcement: Announcement, _episode: StoredEpisode) -> None:
         """An announcement went out: if it opened a discussion thread, the chapters go in."""
@@ -63,15 +66,31 @@ class ChapterPoster:
             )
             if not isinstance(thread, discord.Thread):
                 return 0
+            posted = await self._posted(thread) if target.thread_id in self._retrying else set()
             for content in self._render(chapters):
-                await thread.send(content, allowed_mentions=discord.AllowedMentions.none())
+                if content not in posted:
+                    await thread.send(content, allowed_mentions=discord.AllowedMentions.none())
         except (discord.NotFound, discord.Forbidden) as error:
             # A deleted thread, or one the bot may not post in: it stays marked, never retried.
             log.info("Chapters not posted in thread %s: %s", target.thread_id, error)
             return 0
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             log.warning("Chapters not posted in thread %s, will retry: %s", target.thread_id, error)
+            self._retrying.add(target.thread_id)
             await self._documents.release_chapter_post(target.thread_id)
             return 0
+        self._retrying.discard(target.thread_id)
         log.info("Posted %d chapters in thread %s", len(chapters), target.thread_id)
         return 1
+
+    async def _posted(self, thread: discord.Thread) -> set[str]:
+        """What the bot posted lately in the thread (to post only the chapter messages not there)."""
+        me = self._client.user
+        try:
+            return {
+                message.content
+                async for message in thread.history(limit=100)
+                if me is not None and message.author.id == me.id
+            }
+        except discord.Forbidden:  # no Read Message History: post them all, as on a first try
+            return set()

@@ -298,6 +298,28 @@ async def test_a_long_chapter_list_is_split_within_discords_message_limit(
     assert len(lines) == 61
 
 
+async def test_chapters_whose_answer_was_lost_are_not_posted_twice(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    """Discord posts the chapters but its answer never arrives: the next try finds them there."""
+    entries = ",".join(f'{{"startTime": {60 * n}, "title": "Part {n}: {"x" * 80}"}}' for n in range(30))
+    url = feed_host.host("/many.json", f'{{"version": "1.2.0", "chapters": [{entries}]}}'.encode())
+    feed_host.publish(with_item_tags(FEED, EPISODE_90_GUID, chapters_tag(url)))
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await discord.run_command(server.listener, server.guild.general, "discuss", n=90)
+        (thread,) = discord.threads(server.guild.general)
+        lost = discord.lose_response_next("POST", f"/channels/{thread.id}/messages")
+        await bot.services.document_fetcher.refresh()
+        await bot.services.chapter_poster.post_missing()
+    assert lost.hits
+    messages = [message["content"] for message in discord.messages(thread)]
+    assert len(messages) == 2
+    lines = [line for content in messages for line in content.splitlines()]
+    assert lines[0] == "**Chapters**"
+    assert len(lines) == 31
+
+
 # ---- the card -------------------------------------------------------------------------------------
 
 
