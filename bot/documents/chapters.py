@@ -13,6 +13,7 @@ from datetime import datetime
 import aiohttp
 import discord
 
+from bot.announce.failures import THREAD_LOCKED
 from bot.clock import utc_now
 from bot.db.announcements import Announcement
 from bot.db.documents import DocumentRepository, ThreadWithoutChapters
@@ -66,6 +67,10 @@ class ChapterPoster:
             )
             if not isinstance(thread, discord.Thread):
                 return 0
+            if thread.locked and not thread.permissions_for(thread.guild.me).manage_threads:
+                # Moderators closed the discussion: only they may post in it now (topics/threads.mdx).
+                log.info("Chapters not posted in thread %s: it is locked", target.thread_id)
+                return 0
             posted = await self._posted(thread) if target.thread_id in self._retrying else set()
             for content in self._render(chapters):
                 if content not in posted:
@@ -74,14 +79,22 @@ class ChapterPoster:
             # A deleted thread, or one the bot may not post in: it stays marked, never retried.
             log.info("Chapters not posted in thread %s: %s", target.thread_id, error)
             return 0
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
-            log.warning("Chapters not posted in thread %s, will retry: %s", target.thread_id, error)
-            self._retrying.add(target.thread_id)
-            await self._documents.release_chapter_post(target.thread_id)
+        except discord.HTTPException as error:
+            if error.code != THREAD_LOCKED:  # locked since the check above: as final as a deleted one
+                return await self._retry_later(target, error)
+            log.info("Chapters not posted in thread %s: it is locked", target.thread_id)
             return 0
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return await self._retry_later(target, error)
         self._retrying.discard(target.thread_id)
         log.info("Posted %d chapters in thread %s", len(chapters), target.thread_id)
         return 1
+
+    async def _retry_later(self, target: ThreadWithoutChapters, error: Exception) -> int:
+        log.warning("Chapters not posted in thread %s, will retry: %s", target.thread_id, error)
+        self._retrying.add(target.thread_id)
+        await self._documents.release_chapter_post(target.thread_id)
+        return 0
 
     async def _posted(self, thread: discord.Thread) -> set[str]:
         """What the bot posted lately in the thread (to post only the chapter messages not there)."""

@@ -262,6 +262,25 @@ async def test_chapters_arriving_after_the_announcement_thread_are_posted_there_
     ]
 
 
+async def test_chapters_for_a_thread_moderators_locked_are_not_tried_again_and_again(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    """A locked thread takes messages only from members who may manage threads (topics/threads.mdx,
+    "Locked Threads"; 160005 otherwise): moderators closed the discussion, which no retry changes."""
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await configure(discord, server, role=False)
+        await discord.run_command(server.moderator, server.guild.general, "config threads", enabled=True)
+        feed_host.publish(with_episode_90_documents(FEED, feed_host))
+        await bot.services.announcer.poll()
+        thread = next(t for t in discord.threads(server.episodes_channel) if t.name == EPISODE_90)
+        discord.lock_thread(thread)
+        await poll_and_fetch(bot)  # the chapters arrive: refused in the locked thread
+        still_waiting = await bot.services.documents.threads_without_chapters()
+    assert discord.messages(thread) == []
+    assert still_waiting == []
+
+
 async def test_a_discussion_opened_after_the_chapters_arrived_gets_them_at_once(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
