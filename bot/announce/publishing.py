@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import aiohttp
 import discord
 
+from bot.announce.failures import UNKNOWN_CHANNEL, UNKNOWN_MESSAGE
 from bot.announce.pacing import RequestPacer
 from bot.clock import utc_now
 from bot.db.announcements import Announcement, AnnouncementRepository
@@ -25,7 +26,6 @@ from bot.db.guilds import GuildSettingsRepository
 log = logging.getLogger(__name__)
 
 ALREADY_CROSSPOSTED = 40033
-UNKNOWN_MESSAGE = 10008
 NOT_AN_ANNOUNCEMENT_CHANNEL = 50024
 PUBLISH_RETRY_BASE = timedelta(minutes=1)
 PUBLISH_RETRY_CAP = timedelta(hours=1)
@@ -115,6 +115,7 @@ class Publisher:
             return True
         final = {
             UNKNOWN_MESSAGE: "the announcement was deleted before it could be published",
+            UNKNOWN_CHANNEL: "the announcement channel was deleted before it could be published",
             NOT_AN_ANNOUNCEMENT_CHANNEL: "the channel is no longer an announcement channel",
         }.get(code)
         now = self.clock()

@@ -204,3 +204,20 @@ async def test_status_says_when_the_channel_cannot_be_followed(
 def _publishing_line(status: dict[str, Any]) -> str:
     settings = next(field["value"] for field in status["fields"] if field["name"] == "Settings")
     return next(line for line in settings.splitlines() if line.startswith("Publishing"))
+
+
+async def test_an_announcement_whose_channel_was_deleted_is_not_published_for_days(
+    discord: DiscordEmulator, server: Server, news: Channel, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    """A deleted channel answers 10003 (topics/opcodes-and-status-codes.mdx, "Unknown channel") to
+    every later request: no retry brings it back."""
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        await set_up(discord, server, news, role=False)
+        feed_host.publish(without_newest(1))
+        await bot.services.announcer.poll()
+        discord.delete_channel(news)
+        await bot.services.publisher.publish_due()
+        summary = await bot.services.outbox.summary(server.guild.id)
+    assert summary.to_publish == 0
+    assert [error.code for error in discord.api_errors()] == [10003]
