@@ -191,8 +191,9 @@ class SuggestionRepository:
     async def forget_member(self, guild_id: int, user_id: int) -> tuple[list[Suggestion], list[Suggestion]]:
         """Delete the member's suggestions in this server (with their votes) and the votes they cast
         there: the suggestions deleted, as they were, and the others their votes left, as they are now."""
-        theirs = await self._select("WHERE guild_id = ? AND author_id = ?", (guild_id, user_id))
         async with self._db.transaction() as connection:
+            # Read in the transaction: a deletion under way at once reports and deletes these, not both.
+            theirs = await self._select("WHERE guild_id = ? AND author_id = ?", (guild_id, user_id))
             await connection.execute(
                 "DELETE FROM suggestions WHERE guild_id = ? AND author_id = ?", (guild_id, user_id)
             )

@@ -3,6 +3,7 @@ moderation and telling the voters when the episode that covers a suggestion is a
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -293,3 +294,15 @@ async def test_linking_another_episode_tells_the_voters_again_but_remarking_does
     relinked = await service.mark(GUILD, 1, "done", episode_number=95)
     assert relinked.waiting_for_announcement
     assert relinked.suggestion.notified_at is None
+
+
+async def test_two_deletions_at_once_report_each_suggestion_once(service: SuggestionService) -> None:
+    """/privacy delete confirmed twice (two clicks, two devices): what each says it deleted, and so
+    the cards it takes down, are what it deleted itself."""
+    await submit(service, "Causal inference")
+    await submit(service, "Bayesian optimisation")
+    first, second = await asyncio.gather(
+        service.forget_member(GUILD, AUTHOR), service.forget_member(GUILD, AUTHOR)
+    )
+    reported = [suggestion.number for suggestion in first[0] + second[0]]
+    assert sorted(reported) == [1, 2]
