@@ -9,11 +9,9 @@ import discord
 
 from bot.community.insights import InsightsReport, MissingTopic
 from bot.db.suggestions import Suggestion
-from bot.ui.cards import EMBED_COLOUR, truncate_words
+from bot.ui.cards import EMBED_COLOUR, EMBED_FIELD_VALUE_LIMIT, EMBED_TOTAL_LIMIT, truncate_words
 from bot.ui.suggestions import card_url, shown, votes_text
 
-FIELD_LIMIT = 1024  # Discord's limit on an embed field's value
-EMBED_TOTAL_LIMIT = 6000  # and on an embed's title, description, field names and values and footer together
 BAR_WIDTH = 8
 # A bar's last cell in eighths, so that 3 and 4 of 10 look different in 8 cells.
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -55,7 +53,7 @@ def searches_over_time(per_day: dict[date, int], since: datetime | None, today: 
     return sparkline(weeks), "a week a block"
 
 
-def _fitted(lines: Sequence[str], empty: str, limit: int = FIELD_LIMIT) -> str:
+def _fitted(lines: Sequence[str], empty: str, limit: int = EMBED_FIELD_VALUE_LIMIT) -> str:
     """As many lines as fit in `limit` characters, the rest counted on a last line."""
     room = limit - len("… and 99 more")
     kept: list[str] = []
@@ -160,7 +158,7 @@ def insights_embed(report: InsightsReport, *, today: date, retention_days: int) 
     left = EMBED_TOTAL_LIMIT - len(embed.title or "") - len(embed.description or "") - len(footer)
     left -= sum(len(name) for name, _, _ in sections)
     for index, (name, lines, empty) in enumerate(sections):
-        value = _fitted(lines, empty, min(FIELD_LIMIT, left // (len(sections) - index)))
+        value = _fitted(lines, empty, min(EMBED_FIELD_VALUE_LIMIT, left // (len(sections) - index)))
         left -= len(value)
         embed.add_field(name=name, value=value, inline=False)
     embed.set_footer(text=footer)

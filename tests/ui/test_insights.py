@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from bot.community.insights import InsightsReport, MissingTopic, TrendingSuggestion
 from bot.db.insights import EpisodeCount, QueryCount, ThreadCount
 from bot.db.suggestions import Suggestion
-from bot.ui.insights import FIELD_LIMIT, insights_embed
+from bot.ui.cards import EMBED_FIELD_VALUE_LIMIT
+from bot.ui.insights import insights_embed
 from tests.ui.test_cards import embed_text_length
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -55,5 +56,5 @@ def test_a_full_report_stays_within_discords_embed_total() -> None:
 
     embed = insights_embed(report, today=date(2026, 3, 1), retention_days=90)
 
-    assert all(len(field.value or "") <= FIELD_LIMIT for field in embed.fields)
+    assert all(len(field.value or "") <= EMBED_FIELD_VALUE_LIMIT for field in embed.fields)
     assert embed_text_length(embed) <= 6000
