@@ -335,3 +335,23 @@ async def test_an_untitled_episode_still_gets_suggestions_and_a_titled_card(
     assert len(suggestions) == 25
     assert all(choice["name"].strip() for choice in suggestions)
     assert latest.embed["title"].strip()
+
+
+async def test_buttons_from_before_a_restart_say_they_expired(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    # A restart forgets the views; their messages keep live-looking controls nobody answers.
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        result = await search(discord, server, "deep learning")
+    async with start_bot():
+        turned = await discord.click(server.listener, result.message, "episodes:next")
+        picked = await discord.select(
+            server.listener,
+            result.message,
+            "episodes:pick",
+            [controls(result.message)[0]["options"][0]["value"]],
+        )
+    for answer in (turned, picked):
+        assert answer.ephemeral
+        assert "expired" in answer.content
