@@ -226,7 +226,12 @@ def argument_path(text: str) -> Path:
     """A path given on the command line, relative to the folder the person ran the command from.
     scripts/bot changes to the repository (where .env and the default database are) and names that
     folder in CALLER_DIRECTORY_VARIABLE; without it, the working directory is that folder."""
-    path = Path(text).expanduser()
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError as error:  # ~name/ of a user this machine does not know
+        raise argparse.ArgumentTypeError(
+            f"cannot expand {shown(text)}: no such user's home folder"
+        ) from error
     caller = os.environ.get(CALLER_DIRECTORY_VARIABLE, "")
     if path.is_absolute() or not caller:
         return path

@@ -26,6 +26,7 @@ from bot.ui.episode_browser import (
     DEFAULT_TIMEOUT,
     TOKEN_LIFETIME,
     EpisodeBrowser,
+    ExpiredBrowser,
     ListedEpisodes,
     Reroll,
     YearEpisodes,
@@ -329,3 +330,4 @@ async def setup(bot: PodcastBot) -> None:
     await bot.add_cog(
         EpisodeCog(services.search, services.episodes, services.podcast, services.moments, services.insights)
     )
+    bot.add_view(ExpiredBrowser())

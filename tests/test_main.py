@@ -368,7 +368,17 @@ def test_every_option_and_argument_has_help() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["frobnicate"], ["search"], ["search", "gan", "--limit", "lots"], ["episodes", "--colour"]],
+    [
+        [],
+        ["frobnicate"],
+        ["search"],
+        ["search", "gan", "--limit", "lots"],
+        ["episodes", "--colour"],
+        # ~user/ of a user this machine does not know: pathlib raises RuntimeError, not a usage error.
+        ["--db", "~no-such-user-dsh/bot.sqlite3", "episodes"],
+        ["backup", "~no-such-user-dsh/backup.sqlite3"],
+        ["ingest", "~no-such-user-dsh/feed.xml"],
+    ],
 )
 def test_argument_errors_are_one_short_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:

@@ -19,10 +19,15 @@ import feedparser
 from bot.episode_facts import episode_number, is_rebroadcast
 from bot.feed.podcast_tags import ItemTags, items_podcast_tags
 from bot.models import NO_TAGS, Episode, ParsedFeed
+from bot.text import has_visible
 
 log = logging.getLogger(__name__)
 
 MAX_FEED_BYTES = 20_000_000
+
+
+# The title of an item that has none (RSS requires only a title or a description).
+UNTITLED = "Untitled episode"
 
 
 class FeedParseError(Exception):
@@ -215,12 +220,17 @@ def _episode(
     title = _plain_line(_get(entry, "title_detail"), _get(entry, "title")) or _clean(
         _string(_get(entry, "itunes_title")) or ""
     )
+    number = episode_number(
+        _string(_get(entry, "itunes_episode")) or (item_tags.episode if item_tags else None), title
+    )
+    if not has_visible(title):
+        # RSS needs a title or a description, not both; Discord needs a name for every suggestion,
+        # menu option and thread.
+        title = UNTITLED if number is None else f"Episode {number}"
     return Episode(
         guid=guid,
         title=title,
-        number=episode_number(
-            _string(_get(entry, "itunes_episode")) or (item_tags.episode if item_tags else None), title
-        ),
+        number=number,
         published=_published(entry),
         duration_seconds=parse_duration(_string(_get(entry, "itunes_duration"))),
         audio_url=_resolved(base_url, raw_audio),

@@ -433,3 +433,32 @@ class EpisodeBrowser(View):
     async def on_timeout(self) -> None:
         self._expired = True
         await self._edit_private()
+
+
+class ExpiredBrowser(View):
+    """Answers the controls of an EpisodeBrowser the bot no longer knows: one from before a restart, or
+    one whose expiry edit did not reach its message. A live browser answers its own controls first
+    (discord.py looks a control up by its message before falling back to this persistent view)."""
+
+    BUTTONS = (
+        "episodes:share",
+        "episodes:another",
+        "episodes:back",
+        "episodes:previous",
+        "episodes:next",
+        "episodes:years",
+    )
+    SELECTS = ("episodes:pick", "episodes:year")
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        for custom_id in self.BUTTONS:
+            self.add_item(_Button(self._expired, custom_id=custom_id))
+        for custom_id in self.SELECTS:
+            self.add_item(_Select(self._expired_choice, custom_id=custom_id, options=[]))
+
+    async def _expired(self, interaction: Interaction) -> None:
+        await interaction.response.send_message(EXPIRED_NOTE, ephemeral=True)
+
+    async def _expired_choice(self, interaction: Interaction, value: str) -> None:
+        await self._expired(interaction)

@@ -14,6 +14,7 @@ from bot.demo.feed_server import FeedServer
 from discord_emulator import DiscordEmulator, InteractionResult, Permission
 from discord_emulator.interactions import walk_components
 from tests.e2e.conftest import FEED, Server, StartBot
+from tests.e2e.feeds import with_newest_item_changed
 
 EPISODE_7 = "Episode 7: 30 min with data scientist Sebastian Raschka"
 EPISODE_59 = "Episode 59: How to fool a smart camera with deep learning"
@@ -317,3 +318,40 @@ async def test_commands_on_an_empty_catalogue_say_the_feed_was_not_read_yet(
     assert "has not been read yet" in latest.content
     assert "has not been read yet" in anything.content
     assert found.content.startswith("Nothing matches “gan”. Try fewer or different words")
+
+
+async def test_an_untitled_episode_still_gets_suggestions_and_a_titled_card(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    # An item without a <title> is valid RSS (a title or a description is required); Discord wants a
+    # name of 1 to 100 characters for every suggestion, menu option and thread.
+    feed_host.publish(with_newest_item_changed("", "An episode whose feed item has no title."))
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        suggestions = await discord.autocomplete(
+            server.listener, server.guild.general, "episode search", focused="query", query=""
+        )
+        latest = await discord.run_command(server.listener, server.guild.general, "episode latest")
+    assert len(suggestions) == 25
+    assert all(choice["name"].strip() for choice in suggestions)
+    assert latest.embed["title"].strip()
+
+
+async def test_buttons_from_before_a_restart_say_they_expired(
+    discord: DiscordEmulator, server: Server, start_bot: StartBot
+) -> None:
+    # A restart forgets the views; their messages keep live-looking controls nobody answers.
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        result = await search(discord, server, "deep learning")
+    async with start_bot():
+        turned = await discord.click(server.listener, result.message, "episodes:next")
+        picked = await discord.select(
+            server.listener,
+            result.message,
+            "episodes:pick",
+            [controls(result.message)[0]["options"][0]["value"]],
+        )
+    for answer in (turned, picked):
+        assert answer.ephemeral
+        assert "expired" in answer.content

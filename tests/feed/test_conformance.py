@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.feed.parse import FeedParseError, parse_feed
+from bot.feed.parse import UNTITLED, FeedParseError, parse_feed
 from bot.models import Episode, ParsedFeed
 from tests.feed.conftest import FIXTURES
 
@@ -34,7 +34,10 @@ FALLBACK_GUID_AS_WRITTEN = (
     "no guid and no link: podcastparser uses the resolved enclosure URL; we use it as written, for "
     "the same reason"
 )
-NO_INVENTED_TITLES = "podcastparser invents an episode title from the enclosure file name; we leave it empty"
+NO_INVENTED_TITLES = (
+    'podcastparser invents an episode title from the enclosure file name; we name it "Untitled '
+    'episode" (Discord needs a name for a suggestion, a menu option, a thread)'
+)
 AUDIO_NOT_COVER_ART = "the first enclosure is cover art; we take the first audio enclosure"
 EMPTY_DOCUMENT = (
     "no feed title and no items: podcastparser returns an empty podcast named after the file; we raise "
@@ -62,8 +65,8 @@ KNOWN_FIELD_DIFFERENCES: dict[tuple[str, int, str], Known] = {
     ("relative", 0, "guid"): Known("example.mp3", FALLBACK_GUID_AS_WRITTEN),
     ("no_enclosure", 0, "guid"): Known("test.mp3", FALLBACK_GUID_AS_WRITTEN),
     ("no_enclosure", 1, "guid"): Known("test2.ogg", FALLBACK_GUID_AS_WRITTEN),
-    ("no_guid", 0, "title"): Known("", NO_INVENTED_TITLES),
-    ("no_title", 0, "title"): Known("", NO_INVENTED_TITLES),
+    ("no_guid", 0, "title"): Known(UNTITLED, NO_INVENTED_TITLES),
+    ("no_title", 0, "title"): Known(UNTITLED, NO_INVENTED_TITLES),
     ("image_and_audio", 0, "audio_url"): Known("http://example.net/audio.mp3", AUDIO_NOT_COVER_ART),
 }
 
@@ -98,7 +101,7 @@ KNOWN_LIST_DIFFERENCES: dict[str, Known] = {
         "(the catalogue sorts by date and number itself)",
     ),
     "no_title_multi_enclosure": Known(
-        [""],
+        [UNTITLED],
         "podcastparser drops an untitled item with two enclosures; it has a guid and audio, so we keep it",
     ),
 }

@@ -240,3 +240,18 @@ def test_a_feed_that_moved_names_its_new_address(value: str, new_feed_url: str |
     channel = f"<title>Show</title><itunes:new-feed-url>{value}</itunes:new-feed-url>"
     parsed = parse_feed(_rss("<item><title>One</title><guid>1</guid></item>", channel=channel))
     assert parsed.new_feed_url == new_feed_url
+
+
+def test_an_item_without_a_title_is_named_by_its_number_or_untitled() -> None:
+    items = (
+        "<item><guid>a</guid><itunes:episode>7</itunes:episode><title> </title></item>"
+        "<item><guid>b</guid><description>Notes only.</description></item>"
+    )
+    feed = (
+        "<rss version='2.0' xmlns:itunes='http://www.itunes.com/dtds/podcast-1.0.dtd'>"
+        f"<channel><title>Show</title>{items}</channel></rss>"
+    ).encode()
+    assert [(episode.title, episode.number) for episode in parse_feed(feed).episodes] == [
+        ("Episode 7", 7),
+        ("Untitled episode", None),
+    ]
