@@ -85,15 +85,17 @@ class FeedIngestor:
         result, last_id = await self._store(url, parsed, checked_at)
         if before_completing is not None:
             await before_completing(result)
-        await self._record_moves(feed.id, url, fetched.moved_to, parsed.new_feed_url)
+        move_pending = await self._record_moves(feed.id, url, fetched.moved_to, parsed.new_feed_url)
+        # While the feed names a new address that does not answer yet, its validators are not kept:
+        # the next poll reads it whole again and tries the new address again, even if nothing changed.
         await self._feeds.record_success(
             feed.id,
             checked_at=checked_at,
             title=parsed.title or None,
             image=parsed.image,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            body_hash=fetched.body_hash,
+            etag=None if move_pending else fetched.etag,
+            last_modified=None if move_pending else fetched.last_modified,
+            body_hash=None if move_pending else fetched.body_hash,
             settled_episode_id=last_id,
         )
         return result
@@ -127,17 +129,40 @@ class FeedIngestor:
 
     async def _record_moves(
         self, feed_id: int, url: str, redirected_to: str | None, new_feed_url: str | None
-    ) -> None:
+    ) -> bool:
         """A permanent redirect, or the feed naming its new address (itunes:new-feed-url): the next
-        polls go there, and episodes keep their identity (they are known by guid, not by feed)."""
-        for target, because in (
-            (redirected_to, "a permanent redirect"),
-            (new_feed_url, "the feed's itunes:new-feed-url"),
-        ):
-            if target is not None and target != url:
-                log.info("Feed %s moved to %s (%s)", url, target, because)
-                await self._feeds.record_move(feed_id, target, because=because, now=self._clock())
-                return
+        polls go there, and episodes keep their identity (they are known by guid, not by feed).
+        A named address is followed only once it answers with a feed, so a typo or a host not ready
+        yet strands no one; returns True while such a move waits for its address to answer."""
+        if redirected_to is not None and redirected_to != url:
+            await self._move(feed_id, url, redirected_to, "a permanent redirect")
+        elif new_feed_url is not None and new_feed_url != url:
+            problem = await self._problem_reading(new_feed_url)
+            if problem is not None:
+                log.warning(
+                    "Feed %s names %s as its new address, which does not answer yet (%s): polling %s still",
+                    url,
+                    new_feed_url,
+                    problem,
+                    url,
+                )
+                return True
+            await self._move(feed_id, url, new_feed_url, "the feed's itunes:new-feed-url")
+        return False
+
+    async def _move(self, feed_id: int, url: str, target: str, because: str) -> None:
+        log.info("Feed %s moved to %s (%s)", url, target, because)
+        await self._feeds.record_move(feed_id, target, because=because, now=self._clock())
+
+    async def _problem_reading(self, url: str) -> str | None:
+        """Why `url` cannot be read as a feed with episodes now, or None if it can."""
+        try:
+            fetched = await self._fetcher.fetch(url)
+            if not isinstance(fetched, NotModified):
+                await self._parse_checked(fetched.body, url)
+        except (FeedFetchError, FeedParseError, IngestError) as error:
+            return str(error)
+        return None
 
     async def _parse_checked(self, body: bytes, base_url: str) -> ParsedFeed:
         parsed = await self._parse(body, base_url)

@@ -74,6 +74,31 @@ async def test_a_feed_naming_its_new_address_moves_to_a_host_with_new_guids_and_
     assert titles(discord.messages(server.episodes_channel)) == [EPISODE_89, EPISODE_90]
 
 
+async def test_a_named_new_address_that_does_not_answer_yet_strands_no_one(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    """A typo in itunes:new-feed-url, or a new host not set up yet: the bot keeps polling the old
+    address (and announcing from it) and moves once the new one answers with a feed."""
+    async with FeedServer(rehosted(FEED)) as new_host, start_bot() as bot:
+        await bot.services.announcer.poll()
+        await configure(discord, server)
+        new_host.fail_next(404, count=2)
+        feed_host.publish(moved_to(new_host.url, FEED_PREVIOUS))
+        not_yet = await bot.services.announcer.poll()
+        assert not_yet.error is None
+        assert await bot.services.podcast.feed_url() == feed_host.url
+        feed_host.publish(moved_to(new_host.url, FEED))  # the old address still gets new episodes
+        from_the_old_address = await bot.services.announcer.poll()
+        assert from_the_old_address.queued == 2
+        assert await bot.services.podcast.feed_url() == feed_host.url
+        await bot.services.announcer.poll()  # the old feed unchanged; the new address answers now
+        assert await bot.services.podcast.feed_url() == new_host.url
+        arrived = await bot.services.announcer.poll()
+    assert arrived.result is not None
+    assert arrived.result.new == ()  # the same episodes, under the new host's guids
+    assert titles(discord.messages(server.episodes_channel)) == [EPISODE_89, EPISODE_90]
+
+
 async def test_after_a_restart_the_bot_polls_where_the_feed_moved(
     discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
 ) -> None:
