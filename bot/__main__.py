@@ -83,12 +83,12 @@ def _read_feed_file(path: Path) -> tuple[bytes, str]:
     return body, path.resolve().as_uri()
 
 
-async def _ingest(services: Services, source: str) -> int:
-    if source.startswith(("http://", "https://")):
+async def _ingest(services: Services, source: str, document: tuple[bytes, str] | None) -> int:
+    """Ingest the feed at the URL `source`, or `document` (a file's bytes and URI) read from it."""
+    if document is None:
         result = await services.ingestor.ingest_url(source)
     else:
-        body, uri = await asyncio.to_thread(_read_feed_file, Path(source))
-        result = await services.ingestor.ingest_document(body, uri)
+        result = await services.ingestor.ingest_document(*document)
     if not result.changed:
         print(f"{source}: unchanged since it was last ingested, 0 new episodes")
     else:
@@ -160,11 +160,15 @@ async def _insights(services: Services, guild_id: int, days: int | None, as_json
 
 
 async def _run_offline_command(args: argparse.Namespace, settings: Settings) -> int:
+    document = None
+    if args.command == "ingest" and not args.source.startswith(("http://", "https://")):
+        # Read before the database is opened: a file that cannot be read leaves no database behind.
+        document = await asyncio.to_thread(_read_feed_file, Path(args.source))
     async with open_resources(settings.database_path) as resources:
         # Offline commands never connect to Discord: the client is there for the Announcer only.
         services = build_services(resources, settings, discord.Client(intents=discord.Intents.none()))
         if args.command == "ingest":
-            return await _ingest(services, args.source)
+            return await _ingest(services, args.source, document)
         if args.command == "search":
             if await services.episodes.count() == 0:
                 raise CommandError(
@@ -240,7 +244,11 @@ def argument_path(text: str) -> Path:
 
 def _feed_source(text: str) -> str:
     """A URL to fetch, or the path of a file (a file:// URL names one too)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give the feed's URL or the path of a feed file")
     if text.startswith(("http://", "https://")):
+        if not urllib.parse.urlsplit(text).hostname:
+            raise argparse.ArgumentTypeError(f"{text} names no host")
         return text
     if text.lower().startswith("file:"):
         location = urllib.parse.urlsplit(text)

@@ -108,6 +108,7 @@ def test_missing_file_fails_with_one_line_on_stderr(db: str, capsys: pytest.Capt
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1
     assert captured.err.startswith("error: cannot read /nonexistent/feed.xml")
+    assert not Path(db).exists()  # nothing was ingested: no database is left behind
 
 
 def test_a_file_url_names_a_file(db: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -378,6 +379,8 @@ def test_every_option_and_argument_has_help() -> None:
         ["--db", "~no-such-user-dsh/bot.sqlite3", "episodes"],
         ["backup", "~no-such-user-dsh/backup.sqlite3"],
         ["ingest", "~no-such-user-dsh/feed.xml"],
+        ["ingest", ""],  # not the current folder
+        ["ingest", "http://"],
     ],
 )
 def test_argument_errors_are_one_short_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
