@@ -341,12 +341,17 @@ class Core:
 
     def _message_intent(self, message: Message) -> int | None:
         """The intent a message event needs, or None when the bot gets no event for it: ephemeral
-        messages, and DMs the bot is not in (a user-installed app answering in a DM between users)."""
+        messages, messages in a channel or thread the bot cannot see (VIEW_CHANNEL "includes reading
+        messages in text channels", topics/permissions.mdx; "Clients will not be informed of a thread
+        through the gateway if they do not have permission to view that thread", topics/threads.mdx),
+        and DMs the bot is not in (a user-installed app answering in a DM between users)."""
         if message.ephemeral:
             return None
-        if message.guild_id is not None:
-            return GUILD_MESSAGES
         channel = self.state.channels.get(message.channel_id)
+        if message.guild_id is not None:
+            if channel is None or not self.state.bot_permissions_in(channel) & Permission.VIEW_CHANNEL:
+                return None
+            return GUILD_MESSAGES
         if channel is None or not any(user.id == self.state.bot.id for user in channel.recipients):
             return None
         return DIRECT_MESSAGES
