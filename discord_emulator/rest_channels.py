@@ -172,8 +172,12 @@ class ChannelRoutes:
         message = self._message(request, channel)
         if channel.type is not ChannelType.ANNOUNCEMENT:
             raise DiscordApiError.wrong_channel_type()
-        own = message.author.id == self.core.state.bot.id
-        self.core.state.require(channel, Permission.SEND_MESSAGES if own else Permission.MANAGE_MESSAGES)
+        # "SEND_MESSAGES ... if the current user sent the message, or additionally the MANAGE_MESSAGES
+        # permission, for all other messages" (resources/message.mdx, "Crosspost Message").
+        needed = [Permission.SEND_MESSAGES]
+        if message.author.id != self.core.state.bot.id:
+            needed.append(Permission.MANAGE_MESSAGES)
+        self.core.state.require(channel, *needed)
         if message.flags & CROSSPOSTED:
             raise DiscordApiError.already_crossposted()
         message.flags |= CROSSPOSTED
