@@ -333,11 +333,29 @@ class Core:
                 mentioned = guild.members.get(int(mention["id"]))
                 if mentioned is not None:
                     mention["member"] = mentioned.payload(with_user=False)
-        bot_id = self.state.bot.id
-        mentioned_bot = any(user.id == bot_id for user in message.mentions)
-        if message.author.id != bot_id and not mentioned_bot and not self.gateway.intents & MESSAGE_CONTENT:
-            data.update(content="", embeds=[], attachments=[], components=[])
+        if not self.gateway.intents & MESSAGE_CONTENT:
+            self.hide_content(message, data)
         return data
+
+    def rest_message(self, message: Message) -> JSON:
+        """A message as the REST API returns it to the bot: blanked like a message event when the
+        MESSAGE_CONTENT intent is not switched on in the developer portal ("access to MESSAGE_CONTENT
+        permits your app to receive message content data across the APIs", events/gateway.mdx)."""
+        data = self.state.message_payload(message)
+        if not self.gateway.content_intent_enabled:
+            self.hide_content(message, data)
+        return data
+
+    def hide_content(self, message: Message, data: JSON) -> None:
+        """Empty the fields that need MESSAGE_CONTENT, except where events/gateway.mdx ("Message Content
+        Intent") exempts them: messages the app sent, DMs with the app, and messages mentioning it."""
+        bot_id = self.state.bot.id
+        if message.author.id == bot_id or any(user.id == bot_id for user in message.mentions):
+            return
+        channel = self.state.channels.get(message.channel_id)
+        if channel is not None and any(user.id == bot_id for user in channel.recipients):
+            return
+        data.update(content="", embeds=[], attachments=[], components=[])
 
     def _message_intent(self, message: Message) -> int | None:
         """The intent a message event needs, or None when the bot gets no event for it: ephemeral

@@ -67,7 +67,7 @@ class ChannelRoutes:
         return self.core.state.message(channel.id, snowflake(request, "message_id"))
 
     def _payload(self, message: Message) -> JSON:
-        return self.core.state.message_payload(message)
+        return self.core.rest_message(message)
 
     # --------------------------------------------------------------- channels
     async def get_channel(self, request: web.Request) -> web.Response:
