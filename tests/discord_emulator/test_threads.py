@@ -10,7 +10,7 @@ import aiohttp
 import discord
 import pytest
 
-from discord_emulator import DEFAULT_BOT_PERMISSIONS, Channel, DiscordEmulator, Permission
+from discord_emulator import DEFAULT_BOT_PERMISSIONS, Channel, CommandUsageError, DiscordEmulator, Permission
 from tests.discord_emulator.conftest import Server
 from tests.discord_emulator.minibot import MiniBot
 
@@ -114,6 +114,21 @@ async def test_editing_a_message_in_an_archived_thread_is_50083(
     assert (edit.value.status, edit.value.code) == (400, 50083)
     assert react.value.code == 50083
     assert emulator.message(message.id)["content"] == "draft"
+
+
+async def test_application_commands_cannot_be_used_in_an_archived_thread(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    # "Users cannot edit messages, add reactions, use application commands, or join archived threads"
+    # (topics/threads.mdx, "Active & Archived Threads").
+    _, stored = await open_thread(emulator, bot, server, "Episode 6")
+    answered = await emulator.run_command(server.alice, stored, "ping")
+    emulator.archive_thread(stored)
+
+    with pytest.raises(CommandUsageError, match="archived"):
+        await emulator.run_command(server.alice, stored, "ping")
+    assert answered.content == "pong"
+    assert len(bot.interactions_seen) == 1
 
 
 async def test_in_threads_send_messages_in_threads_decides_the_implicit_permissions(
