@@ -163,6 +163,8 @@ class ChannelRoutes:
             self.core.state.require(channel)
         else:
             self.core.state.require(channel, Permission.MANAGE_MESSAGES)
+        if channel.is_thread:
+            self.core.threads.before_delete(channel, self.core.state.bot_permissions_in(channel))
         message.deleted = True
         self.core.dispatch_message_delete(message)
         return no_content()

@@ -116,6 +116,31 @@ async def test_editing_a_message_in_an_archived_thread_is_50083(
     assert emulator.message(message.id)["content"] == "draft"
 
 
+async def test_messages_are_deleted_in_archived_threads_but_not_locked_ones_without_manage_threads(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    # topics/threads.mdx: "The only operation that should happen within an archived thread is messages
+    # being deleted"; "deleting messages ... will *only* be allowed in locked threads if that thread is
+    # also active"; with MANAGE_THREADS "they will still be able to make changes".
+    archived, archived_stored = await open_thread(emulator, bot, server, "Episode 7")
+    locked, locked_stored = await open_thread(emulator, bot, server, "Episode 8")
+    first = await archived.send("one")
+    second, third = await locked.send("two"), await locked.send("three")
+    emulator.archive_thread(archived_stored)
+    emulator.archive_thread(locked_stored, locked=True)
+
+    await first.delete()
+    with pytest.raises(discord.HTTPException) as refused:
+        await second.delete()
+    emulator.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_THREADS)
+    await emulator.flush_gateway()
+    await third.delete()
+
+    assert (refused.value.status, refused.value.code) == (400, 50083)
+    assert [m["content"] for m in emulator.messages(archived_stored)] == []
+    assert [m["content"] for m in emulator.messages(locked_stored)] == ["two"]
+
+
 async def test_application_commands_cannot_be_used_in_an_archived_thread(
     emulator: DiscordEmulator, server: Server, bot: MiniBot
 ) -> None:
