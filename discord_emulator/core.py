@@ -348,7 +348,12 @@ class Core:
 
     def hide_content(self, message: Message, data: JSON) -> None:
         """Empty the fields that need MESSAGE_CONTENT, except where events/gateway.mdx ("Message Content
-        Intent") exempts them: messages the app sent, DMs with the app, and messages mentioning it."""
+        Intent") exempts them: messages the app sent, DMs with the app, and messages mentioning it.
+        The message a reply quotes (``referenced_message``) is judged on its own."""
+        referenced = data.get("referenced_message")
+        original = None if not referenced else self.state.messages.get(int(referenced["id"]))
+        if referenced and original is not None:
+            self.hide_content(original, referenced)
         bot_id = self.state.bot.id
         if message.author.id == bot_id or any(user.id == bot_id for user in message.mentions):
             return

@@ -117,6 +117,26 @@ async def test_message_events_blank_content_without_the_privileged_intent(
         assert bot.seen_messages[1].mentions[0].id == emulator.bot_user_id
 
 
+async def test_a_reply_mentioning_the_bot_does_not_reveal_the_message_it_quotes(
+    emulator: DiscordEmulator, server: Server
+) -> None:
+    # events/gateway.mdx, "Message Content Intent": the exemption is for "Content in which the app is
+    # mentioned"; the quoted message (referenced_message, a message object) did not mention it.
+    intents = discord.Intents(guilds=True, guild_messages=True)
+    async with emulator.run_bot(MiniBot(intents=intents)) as bot:
+        plan = emulator.post_message(server.alice, server.guild.general, "the secret plan")
+        emulator.post_message(
+            server.alice, server.guild.general, f"{emulator.bot_user.mention} look", reply_to=plan
+        )
+        await emulator.flush_gateway()
+
+        reply = bot.seen_messages[-1]
+        assert reply.content == f"{emulator.bot_user.mention} look"
+        assert reply.reference is not None
+        assert isinstance(reply.reference.resolved, discord.Message)
+        assert reply.reference.resolved.content == ""
+
+
 async def test_no_message_events_from_a_channel_the_bot_cannot_see(
     emulator: DiscordEmulator, server: Server
 ) -> None:
