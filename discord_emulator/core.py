@@ -333,20 +333,48 @@ class Core:
                 mentioned = guild.members.get(int(mention["id"]))
                 if mentioned is not None:
                     mention["member"] = mentioned.payload(with_user=False)
-        bot_id = self.state.bot.id
-        mentioned_bot = any(user.id == bot_id for user in message.mentions)
-        if message.author.id != bot_id and not mentioned_bot and not self.gateway.intents & MESSAGE_CONTENT:
-            data.update(content="", embeds=[], attachments=[], components=[])
+        if not self.gateway.intents & MESSAGE_CONTENT:
+            self.hide_content(message, data)
         return data
+
+    def rest_message(self, message: Message) -> JSON:
+        """A message as the REST API returns it to the bot: blanked like a message event when the
+        MESSAGE_CONTENT intent is not switched on in the developer portal ("access to MESSAGE_CONTENT
+        permits your app to receive message content data across the APIs", events/gateway.mdx)."""
+        data = self.state.message_payload(message)
+        if not self.gateway.content_intent_enabled:
+            self.hide_content(message, data)
+        return data
+
+    def hide_content(self, message: Message, data: JSON) -> None:
+        """Empty the fields that need MESSAGE_CONTENT, except where events/gateway.mdx ("Message Content
+        Intent") exempts them: messages the app sent, DMs with the app, and messages mentioning it.
+        The message a reply quotes (``referenced_message``) is judged on its own."""
+        referenced = data.get("referenced_message")
+        original = None if not referenced else self.state.messages.get(int(referenced["id"]))
+        if referenced and original is not None:
+            self.hide_content(original, referenced)
+        bot_id = self.state.bot.id
+        if message.author.id == bot_id or any(user.id == bot_id for user in message.mentions):
+            return
+        channel = self.state.channels.get(message.channel_id)
+        if channel is not None and any(user.id == bot_id for user in channel.recipients):
+            return
+        data.update(content="", embeds=[], attachments=[], components=[])
 
     def _message_intent(self, message: Message) -> int | None:
         """The intent a message event needs, or None when the bot gets no event for it: ephemeral
-        messages, and DMs the bot is not in (a user-installed app answering in a DM between users)."""
+        messages, messages in a channel or thread the bot cannot see (VIEW_CHANNEL "includes reading
+        messages in text channels", topics/permissions.mdx; "Clients will not be informed of a thread
+        through the gateway if they do not have permission to view that thread", topics/threads.mdx),
+        and DMs the bot is not in (a user-installed app answering in a DM between users)."""
         if message.ephemeral:
             return None
-        if message.guild_id is not None:
-            return GUILD_MESSAGES
         channel = self.state.channels.get(message.channel_id)
+        if message.guild_id is not None:
+            if channel is None or not self.state.bot_permissions_in(channel) & Permission.VIEW_CHANNEL:
+                return None
+            return GUILD_MESSAGES
         if channel is None or not any(user.id == self.state.bot.id for user in channel.recipients):
             return None
         return DIRECT_MESSAGES

@@ -61,8 +61,9 @@ requests per second globally; 10,000 invalid requests per 10 minutes, then Cloud
 ``enforce_nonce`` for 5 minutes; a 41.25 s heartbeat, one IDENTIFY per 5 s and 1,000 per day; no
 privileged intent switched on. Gateway: HELLO, IDENTIFY -> READY and GUILD_CREATE, heartbeats (late
 ones close 4009), RESUME with replay, INVALID_SESSION, RECONNECT, GUILD_MEMBERS_CHUNK, zlib-stream
-compression, intents (no GUILD_MESSAGES: no message events; no MESSAGE_CONTENT: others' messages
-arrive blank; a privileged intent not switched on: close 4014).
+compression, intents (no GUILD_MESSAGES: no message events; none from channels the bot cannot see; no
+MESSAGE_CONTENT: others' messages arrive blank, in events and, unless it is switched on in the portal,
+from the REST API; a privileged intent not switched on: close 4014).
 
 Validation mirrors Discord: 50035 "Invalid Form Body" with Discord's nested ``errors`` for content,
 embed (and embed URL), component (link-button URL, 40 components in V2), nonce, autocomplete-choice

@@ -353,6 +353,11 @@ class Gateway:
         """The session start limit object of ``GET /gateway/bot``."""
         return self.limits.session_start_limit()
 
+    @property
+    def content_intent_enabled(self) -> bool:
+        """Whether MESSAGE_CONTENT is switched on in the developer portal."""
+        return bool(self._allowed_privileged & MESSAGE_CONTENT)
+
     def application_flags(self) -> int:
         """The application's flags: which privileged intents are switched on."""
         flags = 0

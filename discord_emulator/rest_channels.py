@@ -67,7 +67,7 @@ class ChannelRoutes:
         return self.core.state.message(channel.id, snowflake(request, "message_id"))
 
     def _payload(self, message: Message) -> JSON:
-        return self.core.state.message_payload(message)
+        return self.core.rest_message(message)
 
     # --------------------------------------------------------------- channels
     async def get_channel(self, request: web.Request) -> web.Response:
@@ -163,6 +163,8 @@ class ChannelRoutes:
             self.core.state.require(channel)
         else:
             self.core.state.require(channel, Permission.MANAGE_MESSAGES)
+        if channel.is_thread:
+            self.core.threads.before_delete(channel, self.core.state.bot_permissions_in(channel))
         message.deleted = True
         self.core.dispatch_message_delete(message)
         return no_content()
@@ -172,8 +174,12 @@ class ChannelRoutes:
         message = self._message(request, channel)
         if channel.type is not ChannelType.ANNOUNCEMENT:
             raise DiscordApiError.wrong_channel_type()
-        own = message.author.id == self.core.state.bot.id
-        self.core.state.require(channel, Permission.SEND_MESSAGES if own else Permission.MANAGE_MESSAGES)
+        # "SEND_MESSAGES ... if the current user sent the message, or additionally the MANAGE_MESSAGES
+        # permission, for all other messages" (resources/message.mdx, "Crosspost Message").
+        needed = [Permission.SEND_MESSAGES]
+        if message.author.id != self.core.state.bot.id:
+            needed.append(Permission.MANAGE_MESSAGES)
+        self.core.state.require(channel, *needed)
         if message.flags & CROSSPOSTED:
             raise DiscordApiError.already_crossposted()
         message.flags |= CROSSPOSTED

@@ -115,3 +115,11 @@ class ThreadLifecycle:
             raise thread_is_archived()
         if bits is not None and thread.locked and not bits & Permission.MANAGE_THREADS:
             raise thread_is_locked()
+
+    def before_delete(self, thread: Channel, bits: int) -> None:
+        """Deleting a message in a thread: allowed while archived ("The only operation that should
+        happen within an archived thread is messages being deleted"), but in a locked thread "only
+        ... if that thread is also active", without MANAGE_THREADS (topics/threads.mdx). The error
+        is the emulator's choice: 50083, Discord's code for an operation on an archived thread."""
+        if thread.archived and thread.locked and not bits & Permission.MANAGE_THREADS:
+            raise thread_is_archived()

@@ -181,6 +181,10 @@ class UserActions:
     ) -> tuple[Surface, JSON, JSON, dict[str, str]]:
         await self._wait_until_connected(timeout)
         surface = surface_of(self.state, who, channel)
+        if channel.is_thread and channel.archived:
+            # "Users cannot edit messages, add reactions, use application commands, or join archived
+            # threads" (topics/threads.mdx, "Active & Archived Threads").
+            raise CommandUsageError(f"#{channel.name} is archived: application commands cannot be used there")
         if not self._core.commands.synced_scopes:
             await self._changes.wait_until(lambda: bool(self._core.commands.synced_scopes), timeout)
         definition, trail, leaf = resolve_command_path(self._command_table(surface), command)

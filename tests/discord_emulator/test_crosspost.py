@@ -9,7 +9,7 @@ import aiohttp
 import discord
 import pytest
 
-from discord_emulator import DiscordEmulator
+from discord_emulator import DiscordEmulator, Permission
 from tests.discord_emulator.conftest import Server
 from tests.discord_emulator.minibot import MiniBot
 from tests.discord_emulator.test_ratelimits import call
@@ -91,6 +91,31 @@ async def test_only_an_announcement_channel_publishes(
         await message.publish()
 
     assert refused.value.code == 50024
+
+
+async def test_publishing_someone_elses_message_needs_send_and_manage_messages(
+    emulator: DiscordEmulator, server: Server, http: aiohttp.ClientSession
+) -> None:
+    # resources/message.mdx, "Crosspost Message": "SEND_MESSAGES permission, if the current user sent
+    # the message, or additionally the MANAGE_MESSAGES permission, for all other messages".
+    news = emulator.add_channel(server.guild, "news", type="announcement")
+    emulator.set_channel_permissions(news, server.alice, allow=Permission.SEND_MESSAGES)
+    theirs = emulator.post_message(server.alice, news, "from alice")
+    path = f"/channels/{news.id}/messages/{theirs['id']}/crosspost"
+
+    manage = Permission.MANAGE_MESSAGES
+    emulator.set_bot_channel_permissions(news, allow=manage, deny=Permission.SEND_MESSAGES)
+    manage_only, _ = await call(http, emulator, "POST", path)
+    emulator.set_bot_channel_permissions(news, deny=Permission.SEND_MESSAGES)
+    send_only_denied, _ = await call(http, emulator, "POST", path)
+    emulator.set_bot_channel_permissions(news)
+    send_only, _ = await call(http, emulator, "POST", path)
+    emulator.set_bot_channel_permissions(news, allow=manage)
+    both, _ = await call(http, emulator, "POST", path)
+
+    statuses = [manage_only.status, send_only_denied.status, send_only.status, both.status]
+    assert statuses == [403, 403, 403, 200]
+    assert emulator.message(theirs)["flags"] & 1  # CROSSPOSTED
 
 
 async def test_an_eleventh_publish_within_the_hour_is_rate_limited(

@@ -117,6 +117,43 @@ async def test_message_events_blank_content_without_the_privileged_intent(
         assert bot.seen_messages[1].mentions[0].id == emulator.bot_user_id
 
 
+async def test_a_reply_mentioning_the_bot_does_not_reveal_the_message_it_quotes(
+    emulator: DiscordEmulator, server: Server
+) -> None:
+    # events/gateway.mdx, "Message Content Intent": the exemption is for "Content in which the app is
+    # mentioned"; the quoted message (referenced_message, a message object) did not mention it.
+    intents = discord.Intents(guilds=True, guild_messages=True)
+    async with emulator.run_bot(MiniBot(intents=intents)) as bot:
+        plan = emulator.post_message(server.alice, server.guild.general, "the secret plan")
+        emulator.post_message(
+            server.alice, server.guild.general, f"{emulator.bot_user.mention} look", reply_to=plan
+        )
+        await emulator.flush_gateway()
+
+        reply = bot.seen_messages[-1]
+        assert reply.content == f"{emulator.bot_user.mention} look"
+        assert reply.reference is not None
+        assert isinstance(reply.reference.resolved, discord.Message)
+        assert reply.reference.resolved.content == ""
+
+
+async def test_no_message_events_from_a_channel_the_bot_cannot_see(
+    emulator: DiscordEmulator, server: Server
+) -> None:
+    # topics/permissions.mdx: VIEW_CHANNEL "Allows guild members to view a channel, which includes
+    # reading messages in text channels"; topics/threads.mdx: "Clients will not be informed of a
+    # thread through the gateway if they do not have permission to view that thread".
+    moderators = emulator.add_channel(server.guild, "moderators")
+    emulator.set_bot_channel_permissions(moderators, deny=Permission.VIEW_CHANNEL)
+    intents = discord.Intents(guilds=True, guild_messages=True)
+    async with emulator.run_bot(MiniBot(intents=intents)) as bot:
+        emulator.post_message(server.alice, moderators, f"{emulator.bot_user.mention} private")
+        emulator.post_message(server.alice, server.guild.general, f"{emulator.bot_user.mention} public")
+        await emulator.flush_gateway()
+
+        assert [message.channel.id for message in bot.seen_messages] == [server.guild.general.id]
+
+
 # The members intent is privileged: this application has it switched on in the portal.
 @pytest.mark.parametrize("emulator_options", [{"allowed_privileged_intents": GUILD_MEMBERS}])
 async def test_members_intent_gets_member_chunks(emulator: DiscordEmulator, server: Server) -> None:

@@ -1,11 +1,12 @@
-"""Message nonces and allowed-mentions defaults, as resources/message.mdx describes them."""
+"""Message nonces and allowed-mentions defaults, as resources/message.mdx describes them, and message
+content read through the REST API without the MESSAGE_CONTENT intent (events/gateway.mdx)."""
 
 from __future__ import annotations
 
 import discord
 import pytest
 
-from discord_emulator import DiscordEmulator, Permission
+from discord_emulator import MESSAGE_CONTENT, DiscordEmulator, Permission
 from tests.discord_emulator.conftest import Server
 from tests.discord_emulator.minibot import MiniBot
 
@@ -109,3 +110,35 @@ async def test_without_allowed_mentions_channel_messages_parse_everything_and_in
     assert pinged(result.message["id"]) == ([alice], [], False)
     (followup,) = result.followups
     assert pinged(followup["id"]) == ([alice], [], False)
+
+
+# ---------------------------------------------------------------------------- message content
+async def read_back(emulator: DiscordEmulator, server: Server, bot: MiniBot) -> list[str]:
+    """alice's message, alice's message mentioning the bot and the bot's own, read through the API."""
+    channel = channel_of(bot, server)
+    plain = emulator.post_message(server.alice, server.guild.general, "hello")
+    emulator.post_message(server.alice, server.guild.general, f"hey {emulator.bot_user.mention}")
+    await channel.send("the bot's own")
+    fetched = await channel.fetch_message(int(plain["id"]))
+    history = [message.content async for message in channel.history(oldest_first=True)]
+    return [fetched.content, *history]
+
+
+async def test_the_api_blanks_others_messages_without_the_message_content_intent(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    # events/gateway.mdx, "Message Content Intent": it "permits your app to receive message content
+    # data across the APIs"; without it apps "receive empty values" except in "messages that an app
+    # sends", "DMs with the app" and content "in which the app is mentioned".
+    mention = f"hey {emulator.bot_user.mention}"
+
+    assert await read_back(emulator, server, bot) == ["", "", mention, "the bot's own"]
+
+
+@pytest.mark.parametrize("emulator_options", [{"allowed_privileged_intents": MESSAGE_CONTENT}])
+async def test_the_api_shows_every_message_with_the_message_content_intent_switched_on(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    mention = f"hey {emulator.bot_user.mention}"
+
+    assert await read_back(emulator, server, bot) == ["hello", "hello", mention, "the bot's own"]

@@ -10,7 +10,7 @@ import aiohttp
 import discord
 import pytest
 
-from discord_emulator import DEFAULT_BOT_PERMISSIONS, Channel, DiscordEmulator, Permission
+from discord_emulator import DEFAULT_BOT_PERMISSIONS, Channel, CommandUsageError, DiscordEmulator, Permission
 from tests.discord_emulator.conftest import Server
 from tests.discord_emulator.minibot import MiniBot
 
@@ -114,6 +114,46 @@ async def test_editing_a_message_in_an_archived_thread_is_50083(
     assert (edit.value.status, edit.value.code) == (400, 50083)
     assert react.value.code == 50083
     assert emulator.message(message.id)["content"] == "draft"
+
+
+async def test_messages_are_deleted_in_archived_threads_but_not_locked_ones_without_manage_threads(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    # topics/threads.mdx: "The only operation that should happen within an archived thread is messages
+    # being deleted"; "deleting messages ... will *only* be allowed in locked threads if that thread is
+    # also active"; with MANAGE_THREADS "they will still be able to make changes".
+    archived, archived_stored = await open_thread(emulator, bot, server, "Episode 7")
+    locked, locked_stored = await open_thread(emulator, bot, server, "Episode 8")
+    first = await archived.send("one")
+    second, third = await locked.send("two"), await locked.send("three")
+    emulator.archive_thread(archived_stored)
+    emulator.archive_thread(locked_stored, locked=True)
+
+    await first.delete()
+    with pytest.raises(discord.HTTPException) as refused:
+        await second.delete()
+    emulator.set_bot_permissions(server.guild, DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_THREADS)
+    await emulator.flush_gateway()
+    await third.delete()
+
+    assert (refused.value.status, refused.value.code) == (400, 50083)
+    assert [m["content"] for m in emulator.messages(archived_stored)] == []
+    assert [m["content"] for m in emulator.messages(locked_stored)] == ["two"]
+
+
+async def test_application_commands_cannot_be_used_in_an_archived_thread(
+    emulator: DiscordEmulator, server: Server, bot: MiniBot
+) -> None:
+    # "Users cannot edit messages, add reactions, use application commands, or join archived threads"
+    # (topics/threads.mdx, "Active & Archived Threads").
+    _, stored = await open_thread(emulator, bot, server, "Episode 6")
+    answered = await emulator.run_command(server.alice, stored, "ping")
+    emulator.archive_thread(stored)
+
+    with pytest.raises(CommandUsageError, match="archived"):
+        await emulator.run_command(server.alice, stored, "ping")
+    assert answered.content == "pong"
+    assert len(bot.interactions_seen) == 1
 
 
 async def test_in_threads_send_messages_in_threads_decides_the_implicit_permissions(
