@@ -277,7 +277,7 @@ class EpisodeCog(
         note = ""
         if others:
             also = "; ".join(f"{_title(other)} ({episode_facts(other)})" for other in others)
-            note = f"Also numbered #{n}: {also}"[:2000]
+            note = f"Also numbered #{n}: {also}"  # the browser cuts it to fit
         await (await self._browser(interaction)).show_card(interaction, first, note=note)
 
     # ---- browse -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bot.errors import UserFacingError
 from bot.models import StoredEpisode
 from bot.podcast import PODCAST_NAME
 from bot.ui.cards import (
+    CONTENT_LIMIT,
     EMBED_COLOUR,
     EMBED_TITLE_LIMIT,
     episode_embed,
@@ -214,7 +215,9 @@ class EpisodeBrowser(View):
 
     def _message(self) -> dict[str, Any]:
         self._rebuild()
-        lines = [self._note] if self._card is not None and self._note else []
+        # Room is kept for the expiry note: the edit that adds it must not pass Discord's limit.
+        note = truncate_words(self._note, CONTENT_LIMIT - len(EXPIRED_NOTE) - len("\n"))
+        lines = [note] if self._card is not None and note else []
         if self._expired:
             lines.append(EXPIRED_NOTE)
         return {"content": "\n".join(lines) or None, "embed": self._embed(), "view": self}

@@ -4,6 +4,7 @@ Discord emulator against the real bot, which has read the fixture feed from a re
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -355,3 +356,29 @@ async def test_buttons_from_before_a_restart_say_they_expired(
     for answer in (turned, picked):
         assert answer.ephemeral
         assert "expired" in answer.content
+
+
+async def test_many_episodes_sharing_a_number_fit_in_one_message_even_once_expired(
+    discord: DiscordEmulator, server: Server, feed_host: FeedServer, start_bot: StartBot
+) -> None:
+    """The note naming the others is cut to leave room for the expiry note: Discord refuses a
+    message over 2,000 characters (resources/message.mdx, "Create Message"), and the edit that
+    disables the buttons would fail, leaving them live."""
+    counter = iter(range(1000))
+
+    def retitled(item: re.Match[bytes]) -> bytes:
+        title = f"<title>A long look at machine learning in practice, part {next(counter)}</title>"
+        return re.sub(rb"<title>[^<]*</title>", title.encode(), item.group(0), count=1)
+
+    feed = re.sub(rb"<item>.*?</item>", retitled, FEED, flags=re.DOTALL)
+    seven = b"<itunes:episode>7</itunes:episode>"
+    feed_host.publish(re.sub(rb"<itunes:episode>\d+</itunes:episode>", seven, feed))
+    async with start_bot() as bot:
+        await bot.services.announcer.poll()
+        set_view_timeout(bot, 1.5)
+        result = await discord.run_command(server.listener, server.guild.general, "episode number", n=7)
+        await discord.wait_for(
+            lambda: "expired" in (discord.message(result.message)["content"] or ""), timeout=5
+        )
+    assert result.content.startswith("Also numbered #7: ")
+    assert len(discord.message(result.message)["content"]) <= 2000
