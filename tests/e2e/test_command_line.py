@@ -11,27 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import CALLER_DIRECTORY_VARIABLE
 from bot.config import Settings
 from bot.demo.feed_server import FeedServer
 from discord_emulator import DiscordEmulator, Permission
 from tests.e2e.conftest import Server, StartBot, add_server, configure
+from tests.test_main import SETTINGS_VARIABLES
 
 ROOT = Path(__file__).parents[2]
-_SETTINGS_VARIABLES = (
-    "DISCORD_TOKEN",
-    "FEED_URL",
-    "DATABASE_PATH",
-    "POLL_INTERVAL_SECONDS",
-    "DISCORD_API_BASE",
-    "DEV_GUILD_ID",
-    "LOG_LEVEL",
-    "DSH_BOT_CALLER_DIR",
-)
 
 
 def bot_environment(discord: DiscordEmulator, settings: Settings, **variables: str) -> dict[str, str]:
     """The environment of a host whose .env points the bot at the emulator and the feed host."""
-    environment = {name: value for name, value in os.environ.items() if name not in _SETTINGS_VARIABLES}
+    inherited = (*SETTINGS_VARIABLES, CALLER_DIRECTORY_VARIABLE)
+    environment = {name: value for name, value in os.environ.items() if name not in inherited}
     environment.update(
         DISCORD_TOKEN=discord.token,
         DISCORD_API_BASE=discord.api_base,
