@@ -16,7 +16,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.loop_lag import worst_lag_while
 from benchmarks.parse_lag import make_feed
 from bot.db import Database, EpisodeRepository, FeedRepository
 from bot.feed.ingest import FeedIngestor
@@ -32,28 +32,6 @@ from bot.feed.isolation import parse_feed_isolated, shutdown_parser_workers
 STORE_LAG_GOAL_MS = 20.0
 INGEST_RATIO_GOAL = 1.1
 TICK = 0.002
-
-
-async def worst_lag_while(work: Awaitable[object]) -> tuple[float, float]:
-    """(worst event-loop lag in ms, wall s of `work`), the loop sampled every TICK."""
-    worst = 0.0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal worst
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(TICK)
-            worst = max(worst, time.perf_counter() - before - TICK)
-
-    probe = asyncio.create_task(ticker())
-    await asyncio.sleep(0.02)
-    started = time.perf_counter()
-    await work
-    elapsed = time.perf_counter() - started
-    done.set()
-    await probe
-    return worst * 1000, elapsed
 
 
 def changed(body: bytes) -> bytes:
@@ -75,7 +53,9 @@ async def one_run(previous: bytes, current: bytes, run: int) -> tuple[float, flo
                 (await parse_feed_isolated(previous, timeout=120)).episodes, seen_at=seen
             )
             parsed = await parse_feed_isolated(current, timeout=120)
-            store_lag, _ = await worst_lag_while(episodes.upsert_many(parsed.episodes, seen_at=seen))
+            store_lag, _, _ = await worst_lag_while(
+                episodes.upsert_many(parsed.episodes, seen_at=seen), tick=TICK
+            )
             # The whole ingest of a changed document, from the bytes to the rows stored.
             await episodes.upsert_many(
                 (await parse_feed_isolated(previous, timeout=120)).episodes, seen_at=seen

@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.loop_lag import worst_lag_while
 from bot.feed.isolation import parse_feed_isolated, shutdown_parser_workers
 from bot.feed.parse import parse_feed
 from bot.models import ParsedFeed
@@ -44,24 +44,8 @@ def make_feed(items: int, *, words: int = 120) -> bytes:
 
 async def measure(parse: Callable[[], Awaitable[ParsedFeed]]) -> tuple[float, float, int]:
     """(worst loop lag in s, parse time in s, episodes) while ``parse`` runs."""
-    worst = 0.0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal worst
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(TICK)
-            worst = max(worst, time.perf_counter() - before - TICK)
-
-    probe = asyncio.create_task(ticker())
-    await asyncio.sleep(0.05)  # let the ticker settle
-    started = time.perf_counter()
-    feed = await parse()
-    elapsed = time.perf_counter() - started
-    done.set()
-    await probe
-    return worst, elapsed, len(feed.episodes)
+    lag_ms, feed, elapsed = await worst_lag_while(parse(), tick=TICK, settle=0.05)
+    return lag_ms / 1000, elapsed, len(feed.episodes)
 
 
 async def direct(body: bytes) -> ParsedFeed:

@@ -22,11 +22,11 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.loop_lag import worst_lag_while  # noqa: E402
 from bot.db import Database, EpisodeRepository  # noqa: E402
 from bot.models import Episode  # noqa: E402
 from bot.search import EpisodeSearch  # noqa: E402
@@ -37,7 +37,6 @@ AUTOCOMPLETE_GOAL_MS = 1.0
 LOOP_LAG_GOAL_MS = 20.0  # worst event-loop lag while the catalogue changes
 FIRST_SEARCH_GOAL_MS = 1000.0  # first search after a change, at 50,000 episodes
 TICK = 0.002
-T = TypeVar("T")
 _MARKERS = re.compile(
     r"\[RB\]|\((?:Rebroadcast|rebroadcast)\)|\[Rebroadcast\]|^Episode \d+:\s*|\s*\(Ep\. \d+\)"
 )
@@ -184,26 +183,6 @@ async def timed(calls: Sequence[Callable[[], Awaitable[object]]]) -> tuple[list[
     return cpu, wall
 
 
-async def worst_lag_while(work: Awaitable[T]) -> tuple[float, T]:
-    """(worst event-loop lag in ms, what `work` returned) while `work` runs, sampled every TICK."""
-    worst = 0.0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal worst
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(TICK)
-            worst = max(worst, time.perf_counter() - before - TICK)
-
-    probe = asyncio.create_task(ticker())
-    await asyncio.sleep(0.02)
-    result = await work
-    done.set()
-    await probe
-    return worst * 1000, result
-
-
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -294,10 +273,13 @@ async def run(count: int, seed: int, runs: int) -> bool:
             await search.search("warm up")
             cold_ms = (time.perf_counter() - started) * 1000
             added = [
-                await worst_lag_while(add_and_search(repository, search, number)) for number in range(runs)
+                await worst_lag_while(add_and_search(repository, search, number), tick=TICK)
+                for number in range(runs)
             ]
             edited = [
-                await worst_lag_while(edit_and_search(repository, search, episodes[number], number))
+                await worst_lag_while(
+                    edit_and_search(repository, search, episodes[number], number), tick=TICK
+                )
                 for number in range(runs)
             ]
             tracemalloc.start()
@@ -330,9 +312,9 @@ async def run(count: int, seed: int, runs: int) -> bool:
     print(f"autocomplete p95 CPU  {verdict(complete_p95, AUTOCOMPLETE_GOAL_MS)} (goal set at 10,000)")
     goals = []
     for change, measured_changes in (("new episode", added), ("edited notes", edited)):
-        worst_lag = statistics.median(lag for lag, _ in measured_changes)
-        first = statistics.median(first for _, (first, _) in measured_changes)
-        current = statistics.median(current for _, (_, current) in measured_changes)
+        worst_lag = statistics.median(lag for lag, _, _ in measured_changes)
+        first = statistics.median(first for _, (first, _), _ in measured_changes)
+        current = statistics.median(current for _, (_, current), _ in measured_changes)
         print(f"{change + ', worst loop lag':<34}{verdict(worst_lag, LOOP_LAG_GOAL_MS)} (until current)")
         print(f"{'  first search after it':<34}{verdict(first, FIRST_SEARCH_GOAL_MS)} (goal set at 50,000)")
         print(f"{'  view current after it':<34}{current:8.0f} ms wall")
