@@ -7,7 +7,7 @@ import itertools
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -155,8 +155,35 @@ class Database:
         the file is raised as DatabaseError, naming it; a SQLite database of another program is
         refused before anything is written to it."""
         await asyncio.to_thread(_prepare_file, path)
+        return await cls._connect(
+            path,
+            path,
+            lambda database: database._bring_up_to_date(
+                bundled_migrations() if migrations is None else migrations
+            ),
+        )
+
+    @classmethod
+    async def open_read_only(cls, path: Path) -> Database:
+        """Open an existing database only to read it: nothing is created, migrated or written, for
+        a tool that runs beside the bot (which may be another version). Raises DatabaseError, naming
+        the file, unless its schema is the one this bot knows."""
+        uri = await asyncio.to_thread(_read_only_uri, path)
+        return await cls._connect(path, uri, lambda database: database._check_readable(), uri=True)
+
+    @classmethod
+    async def _connect(
+        cls,
+        path: Path | str,
+        target: Path | str,
+        set_up: Callable[[Database], Awaitable[None]],
+        *,
+        uri: bool = False,
+    ) -> Database:
+        """Connect to `target` (the file at `path`, or a URI naming it) and `set_up` the database; the
+        connection is closed if that fails, and SQLite's errors name the file."""
         try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
+            connection = await aiosqlite.connect(target, uri=uri, isolation_level=None)
         except sqlite3.Error as error:
             raise database_problem(path, error) from error
         try:
@@ -164,11 +191,7 @@ class Database:
             # First: every later statement may wait for another process that holds the lock.
             await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             database = cls(connection, path)
-            await database._refuse_foreign()
-            await _use_wal(connection)
-            await connection.execute("PRAGMA foreign_keys = ON")
-            await connection.execute("PRAGMA synchronous = NORMAL")
-            await database.migrate(bundled_migrations() if migrations is None else migrations)
+            await set_up(database)
         except sqlite3.Error as error:
             await connection.close()
             raise database_problem(path, error) from error
@@ -177,34 +200,21 @@ class Database:
             raise
         return database
 
-    @classmethod
-    async def open_read_only(cls, path: Path) -> Database:
-        """Open an existing database only to read it: nothing is created, migrated or written, for
-        a tool that runs beside the bot (which may be another version). Raises DatabaseError, naming
-        the file, unless its schema is the one this bot knows."""
-        uri = await asyncio.to_thread(_read_only_uri, path)
-        try:
-            connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
-        except sqlite3.Error as error:
-            raise database_problem(path, error) from error
-        try:
-            connection.row_factory = aiosqlite.Row
-            await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            database = cls(connection, path)
-            current, newest = await database.schema_version(), bundled_migrations()[-1].version
-            database._refuse_newer(current, newest)
-            if current < newest:
-                raise DatabaseError(
-                    f"database {path}: its schema version {current} is older than this bot's "
-                    f"({newest}): run the bot once to bring it up to date"
-                )
-        except sqlite3.Error as error:
-            await connection.close()
-            raise database_problem(path, error) from error
-        except BaseException:
-            await connection.close()
-            raise
-        return database
+    async def _bring_up_to_date(self, migrations: list[Migration]) -> None:
+        await self._refuse_foreign()
+        await _use_wal(self.connection)
+        await self.connection.execute("PRAGMA foreign_keys = ON")
+        await self.connection.execute("PRAGMA synchronous = NORMAL")
+        await self.migrate(migrations)
+
+    async def _check_readable(self) -> None:
+        current, newest = await self.schema_version(), bundled_migrations()[-1].version
+        self._refuse_newer(current, newest)
+        if current < newest:
+            raise DatabaseError(
+                f"database {self.path}: its schema version {current} is older than this bot's "
+                f"({newest}): run the bot once to bring it up to date"
+            )
 
     async def _refuse_foreign(self) -> None:
         """A database with tables but no schema version was made by another program: migrating it
