@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.db import EpisodeRepository
 from bot.db.search_index import CatalogueEntry, SearchIndex
 from bot.models import StoredEpisode
+from bot.search import steps
 from bot.search import view as views
 from bot.search.query import Term, parse_query
 from bot.search.ranking import Found, find, phrase_documents, ranked
@@ -224,7 +225,7 @@ class EpisodeSearch:
 
     async def _rebuild_due(self) -> bool:
         """Whether the current view awaits a rebuild. Holds no view past its return: a retired view
-        must be left to the thread that frees it (views.release_in_steps), not freed on the loop."""
+        must be left to the thread that frees it (steps.release_in_steps), not freed on the loop."""
         recent = (await self._current()).recent
         return recent is not None and recent.rebuild_due
 
@@ -308,7 +309,7 @@ class EpisodeSearch:
         # Not awaited: the searches still ranking with the old view may be waiting for this rebuild,
         # and the release waits for them to be done with it.
         release = asyncio.create_task(
-            asyncio.to_thread(views.release_in_steps, retired, self._answers_done), name="search-release"
+            asyncio.to_thread(steps.release_in_steps, retired, self._answers_done), name="search-release"
         )
         self._releases.add(release)
         release.add_done_callback(self._releases.discard)

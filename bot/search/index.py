@@ -8,7 +8,7 @@ import array
 import bisect
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
+from bot.search.steps import release_in_steps, sorted_in_steps
 from bot.text import WORD, index_form
 
 T = TypeVar("T")
@@ -182,19 +183,6 @@ class InvertedIndex:
         return keys
 
 
-def sorted_in_steps(items: Iterable[T], key: Callable[[T], str] = str) -> list[T]:
-    """sorted(items, key=key) for string keys, one sort per first two letters: a single sort of a
-    hundred thousand items holds the GIL (and so the event loop) for tens of milliseconds.
-    """
-    by_start: dict[str, list[T]] = {}
-    for item in items:
-        by_start.setdefault(key(item)[:2], []).append(item)
-    ordered: list[T] = []
-    for start in sorted(by_start):
-        ordered.extend(sorted(by_start[start], key=key))
-    return ordered
-
-
 def summed(docs: Ints, titles: Floats, notes: Floats, size: int) -> Match:
     """Counts of the same episode added up (docs unordered, repeated)."""
     if len(docs) * _DENSE_SHARE > size:
@@ -250,12 +238,16 @@ def build_index(
         notes_start.append(len(title_words) + len(guest_words) + 2)
     step_aside()
     stem_of_word = stems([index_form(word) for word in numbering])
+    temporaries: list[object] = [numbering]
+    del numbering, number
     sorted_stems = sorted_in_steps(set(stem_of_word))
     term_of_stem = {stemmed: term for term, stemmed in enumerate(sorted_stems)}
     term_of_word = np.empty(len(stem_of_word) + 1, dtype=np.int64)
     term_of_word[0] = -1
     term_of_word[1:] = [term_of_stem[stemmed] for stemmed in stem_of_word]
+    temporaries += [term_of_stem, stem_of_word]
     del term_of_stem, stem_of_word
+    release_in_steps(temporaries)  # freed at once, hundreds of thousands of words would hold the GIL
     step_aside()
     return _inverted(
         np.concatenate(

@@ -15,7 +15,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.field_terms import Meaning, field_terms
-from bot.search.index import sorted_in_steps, stem
+from bot.search.index import stem
+from bot.search.steps import sorted_in_steps
 from bot.search.text import CHUNK, MAX_QUERY_CHARS, STOP_WORDS, spelling_variants
 from bot.text import WORD, fold, index_form
 

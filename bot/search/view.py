@@ -5,7 +5,6 @@ whole; the episodes stored since are indexed apart, from the few rows the view l
 from __future__ import annotations
 
 import gc
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -144,41 +143,6 @@ def _originals(entries: Sequence[CatalogueEntry], by_notes: Mapping[int, int]) -
             elif entry.id in by_notes:
                 originals[entry.id] = by_notes[entry.id]
     return originals
-
-
-def release_in_steps(objects: list[object], settle: Callable[[], object] = lambda: None) -> None:
-    """Drops `objects`, freeing what only they hold a few objects at a time (run in a worker thread).
-
-    Freeing a view at once is one call that holds the GIL while it frees hundreds of thousands of
-    objects: 50-90 ms at 50,000 episodes, the event loop waiting. Here every large container this
-    owns alone is taken apart first, its items freed one by one: the GIL changes hands between them.
-    `settle` waits for the searches still ranking with a retired view: whoever drops the last
-    reference frees it, and that should be this thread, not the event loop.
-    """
-    settle()
-    pending = list(objects)
-    objects.clear()
-    while pending:
-        item = pending.pop()
-        # 2: `item` and getrefcount's argument; any more, and something else keeps it alive.
-        if sys.getrefcount(item) == 2 and isinstance(item, _CONTAINERS):
-            pending.extend(gc.get_referents(item))
-        del item
-
-
-_CONTAINERS = (
-    list,
-    tuple,
-    dict,
-    set,
-    Part,
-    Snapshot,
-    Recent,
-    CatalogueRows,
-    Titles,
-    Vocabulary,
-    InvertedIndex,
-)
 
 
 _collector_lock = threading.Lock()

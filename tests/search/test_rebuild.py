@@ -15,7 +15,7 @@ import pytest
 from bot.db import EpisodeRepository
 from bot.db.search_index import CatalogueRows
 from bot.models import StoredEpisode
-from bot.search import EpisodeSearch, engine, view
+from bot.search import EpisodeSearch, engine, steps, view
 from tests.conftest import make_episode
 
 LATER = datetime(2026, 2, 1, tzinfo=UTC)
@@ -181,7 +181,7 @@ async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
     the loop does not."""
     await search.search("gan")
     released_after: list[int] = []
-    release = view.release_in_steps
+    release = steps.release_in_steps
     retired = threading.Event()
 
     def recording(objects: list[object], settle: Callable[[], object]) -> None:
@@ -190,7 +190,7 @@ async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
         released_after.append(answers_done)
         release(objects)
 
-    monkeypatch.setattr(view, "release_in_steps", recording)
+    monkeypatch.setattr(steps, "release_in_steps", recording)
     answers_done = 0
     await retitle(episodes, "dsh-ep-073", "Quantum annealing")
     with search._answering():  # a search under way, ranking with the old view

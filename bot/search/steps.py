@@ -1,0 +1,45 @@
+"""Work done in a worker thread in small steps, so that the event loop, which shares the GIL with it,
+never waits long: a single C call (a big sort, freeing a big container) holds the GIL throughout.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def sorted_in_steps(items: Iterable[T], key: Callable[[T], str] = str) -> list[T]:
+    """sorted(items, key=key) for string keys, one sort per first two letters: a single sort of a
+    hundred thousand items holds the GIL (and so the event loop) for tens of milliseconds.
+    """
+    by_start: dict[str, list[T]] = {}
+    for item in items:
+        by_start.setdefault(key(item)[:2], []).append(item)
+    ordered: list[T] = []
+    for start in sorted(by_start):
+        ordered.extend(sorted(by_start[start], key=key))
+    return ordered
+
+
+def release_in_steps(objects: list[object], settle: Callable[[], object] = lambda: None) -> None:
+    """Drops `objects`, freeing what only they hold a few objects at a time.
+
+    Dropping a container at once is one call that holds the GIL while it frees everything in it: for
+    a view of 50,000 episodes 50-90 ms, the event loop waiting. Here every object this owns alone is
+    taken apart first, its parts freed one by one: the GIL changes hands between them. `settle` runs
+    first: it waits for whoever may still use the objects (then this thread, not the event loop,
+    drops the last reference). `objects` is emptied.
+    """
+    settle()
+    pending = list(objects)
+    objects.clear()
+    while pending:
+        item = pending.pop()
+        # 2: `item` and getrefcount's argument; any more, and something else keeps it alive.
+        if sys.getrefcount(item) == 2:
+            pending.extend(gc.get_referents(item))
+        del item
