@@ -59,6 +59,25 @@ def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
         ("sgd", "stochastic gradient descent"),
         ("adam", "optimizer"),
         ("company", "organisation"),
+        ("pca", "dimensionality reduction"),
+        ("lifelong learning", "continual learning"),
+        ("unlabeled data", "unsupervised learning"),
+        ("hyperparameters", "grid search"),
+        ("hadoop", "big data"),
+        ("discriminator", "generator"),
+        ("p value", "hypothesis testing"),
+        ("saliency map", "explainability"),
+        ("evasion attack", "data poisoning"),
+        ("differentially private", "homomorphic encryption"),
+        ("gdpr", "data protection law"),
+        ("stocks", "stock market"),
+        ("claude shannon", "entropy"),
+        ("mlp", "multilayer perceptron"),
+        ("bagging", "bootstrap aggregating"),
+        ("forecasting", "prediction"),
+        ("beginners", "novice"),
+        ("career", "job"),
+        ("pitfalls", "danger"),
     ],
 )
 def test_a_name_means_its_other_names(typed: str, other: str) -> None:
@@ -68,6 +87,16 @@ def test_a_name_means_its_other_names(typed: str, other: str) -> None:
     length, meaning = found
     assert length == len(words)
     assert tuple(other.split()) in (*meaning.same, *meaning.related)
+
+
+def test_no_name_is_an_abbreviation_of_two_different_things(document: dict[str, Any]) -> None:
+    owner: dict[tuple[str, ...], str] = {}
+    for group in document["groups"]:
+        if group["kind"] != "abbreviation":
+            continue
+        for term in group["terms"]:
+            key = tuple(match_key(word) for word in WORD.findall(term))
+            assert owner.setdefault(key, group["entry"]) == group["entry"], (term, owner[key], group["entry"])
 
 
 def test_plurals_and_british_spellings_find_the_same_name() -> None:
