@@ -16,6 +16,7 @@ from bot.db.search_index import CatalogueEntry, SearchIndex
 from bot.models import StoredEpisode
 from bot.search import steps
 from bot.search import view as views
+from bot.search.english import phrase_weight
 from bot.search.query import Term, parse_query
 from bot.search.ranking import Found, find, phrase_documents, ranked
 from bot.search.text import MAX_QUERY_CHARS, episode_number_in
@@ -31,6 +32,7 @@ STEP_ASIDE_MAX = 0.05  # seconds a rebuild waits for searches at each look
 FRESH_WAIT = 0.5  # seconds a search waits for a rebuild before answering from the previous view
 RELEASE_PATIENCE = 2.0  # seconds a retired view waits for the searches under way before it is freed
 QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question or a sentence
+SENTENCE_WORDS = 5  # or this many words typed, a name of several words counting as one term
 RECENT_ON_LOOP = 20  # episodes stored since the view that are indexed on the loop; more, in a thread
 RECENT_MOST = 200  # new episodes indexed apart before the whole view is rebuilt with them
 
@@ -129,10 +131,13 @@ class EpisodeSearch:
         if not terms:
             return []
         found = [one for _, one in terms]
+        # A question's everyday words say less than the field's (english.py); keywords are all meant.
+        question = len(terms) >= QUESTION_TERMS or len(WORD.findall(query)) >= SENTENCE_WORDS
+        weights = [phrase_weight(term.source.split()) for term, _ in terms] if question else None
         indexes = [part.index for part in current.parts]
         wanted = 2 * limit + 10
         while True:
-            best = ranked(found, indexes, question=len(terms) >= QUESTION_TERMS, wanted=wanted)
+            best = ranked(found, indexes, weights=weights, wanted=wanted)
             scores: dict[int, float] = {}
             for hit in best:
                 scores.setdefault(int(current.parts[hit.part].ids[hit.position]), hit.score)

@@ -14,6 +14,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.search.english import is_english
 from bot.search.field_terms import Meaning, field_terms
 from bot.search.index import stem
 from bot.search.steps import sorted_in_steps
@@ -146,20 +147,14 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     units: list[Phrase] = [tuple(WORD.findall(chunk.group().lower())) for chunk in chunks]
     terms: list[tuple[Term, bool]] = []  # (term, is a stop word)
     position = 0
-    plain_until = 0  # words of a name whose synonyms are already given to its last word
-    widen: dict[int, tuple[Phrase, ...]] = {}  # position -> related names for the term there
+    plain_until = 0  # the words of a field's name the catalogue lacks under every name: read one by one
     while position < len(units):
         is_last = typing_last and position == len(units) - 1
-        if position >= plain_until:
-            meaning = _equivalent_at(units, position)
-            if meaning is not None and meaning[0] > 1 and not meaning[1].several:
-                # "stock market": its words match as they always do, the last one also by its synonyms.
-                plain_until = position + meaning[0]
-                widen[plain_until - 1] = meaning[1].related
         field = position >= plain_until
         consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=field)
-        if position in widen:
-            term = _widened(term, widen[position], vocabulary)
+        if consumed > 1 and not term.documents:
+            plain_until = position + consumed
+            consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=False)
         stop = consumed == 1 and all(word in STOP_WORDS for word in units[position])
         terms.append((term, stop))
         position += consumed
@@ -188,7 +183,9 @@ def _term_at(
         length, names = meaning
         if length > 1 or names.several:
             source = _source(units[position : position + length])
-            return length, _term(source, names.same, vocabulary, related=names.related)
+            joined = "".join(source.split())  # "monte carlo": also written "montecarlo"
+            same = (*names.same, (joined,)) if vocabulary.documents(index_form(joined)) else names.same
+            return length, _term(source, same, vocabulary, related=names.related)
         # A single word with synonyms only: read as any other word (prefix, spellings), then widened.
         length, term = _term_at(units, position, vocabulary, is_last, stemmed, field=False)
         return length, _widened(term, names.related, vocabulary)
@@ -255,6 +252,7 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
         or not word.isalpha()
         or stemmed is None
         or stemmed.get(word)
+        or is_english(word)  # "stolen", "payments": words the catalogue lacks, not misspellings of its own
     ):
         return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
     alternatives.extend((correction,) for correction in vocabulary.corrections(index_form(word)))

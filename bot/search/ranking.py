@@ -96,15 +96,24 @@ class Ranked:
 
 
 def ranked(
-    found: Sequence[Found], indexes: Sequence[InvertedIndex], *, question: bool, wanted: int
+    found: Sequence[Found],
+    indexes: Sequence[InvertedIndex],
+    *,
+    weights: Sequence[float] | None,
+    wanted: int,
 ) -> list[Ranked]:
-    """The best `wanted` episodes over every index, best first (ties: earlier index and position)."""
+    """The best `wanted` episodes over every index, best first (ties: earlier index and position).
+    With `weights` (one per term) the query is a question: bm25 with each term's rarity weighted.
+    """
     episodes = sum(index.size for index in indexes)
     words = sum(index.words for index in indexes)
     if not found or not episodes:
         return []
     average_length = max(words / episodes, 1.0)
     rarities = np.array([rarity(term.documents, episodes) for term in found])
+    question = weights is not None
+    if weights is not None:
+        rarities *= np.array(weights)
     best: list[Ranked] = []
     for part, index in enumerate(indexes):
         typed = [term.typed[part] for term in found]

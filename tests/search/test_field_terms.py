@@ -116,11 +116,18 @@ def test_abbreviations_are_the_same_term_and_synonyms_only_widen_it() -> None:
     assert ("medicine",) not in hospital.alternatives
 
 
-def test_a_name_of_several_words_keeps_its_words_and_widens_the_last() -> None:
-    terms = parse_query("stock market chaos", Vocabulary({}, []))
+def test_a_name_of_several_words_is_one_term_with_its_synonyms() -> None:
+    # "continual learning" is one thing: "learning" alone would match every episode.
+    vocabulary = Vocabulary({"continual": 1, "learning": 50, "lifelong": 1, "chaos": 2}, [])
+    terms = parse_query("continual learning chaos", vocabulary)
+    assert [term.source for term in terms] == ["continual learning", "chaos"]
+    assert terms[0].alternatives == (("continual", "learning"),)
+    assert ("lifelong", "learning") in terms[0].related
+
+
+def test_a_name_the_catalogue_has_under_none_of_its_names_is_read_word_by_word() -> None:
+    terms = parse_query("stock market chaos", Vocabulary({"market": 3, "chaos": 2}, []))
     assert [term.source for term in terms] == ["stock", "market", "chaos"]
-    assert terms[0].related == ()
-    assert ("algorithmic", "trading") in terms[1].related
 
 
 def test_question_words_and_contractions_are_not_terms() -> None:
