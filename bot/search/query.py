@@ -14,14 +14,14 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.search.english import is_english
+from bot.search.english import is_english, phrase_weight
 from bot.search.field_terms import Meaning, field_terms
 from bot.search.index import stem
 from bot.search.steps import sorted_in_steps
 from bot.search.text import CHUNK, MAX_QUERY_CHARS, STOP_WORDS, spelling_variants
 from bot.text import WORD, fold, index_form
 
-MAX_TERMS = 6  # the most selective words of a longer query
+MAX_TERMS = 6  # the most telling words of a longer query: rare in the catalogue and in English
 COMPLETIONS_PER_PREFIX = 6
 
 _LETTERS_DIGITS = re.compile(r"[^\W\d_]+|\d+")
@@ -160,7 +160,13 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
         position += consumed
     kept = [term for term, stop in terms if not stop] or [term for term, _ in terms]
     if len(kept) > MAX_TERMS:
-        selective = set(heapq.nsmallest(MAX_TERMS, range(len(kept)), key=lambda i: kept[i].documents))
+        selective = set(
+            heapq.nsmallest(
+                MAX_TERMS,
+                range(len(kept)),
+                key=lambda i: (kept[i].documents + 1) / phrase_weight(kept[i].source.split()),
+            )
+        )
         kept = [term for i, term in enumerate(kept) if i in selective]
     return kept
 

@@ -29,6 +29,8 @@ class Found:
     typed: tuple[Match, ...]
     related: tuple[Match, ...]
     documents: int  # episodes with either, in every index
+    typed_documents: int  # episodes with the words typed, in every index
+    related_documents: int  # episodes with the other names, in every index
 
 
 def rarity(documents: int, episodes: int) -> float:
@@ -43,7 +45,9 @@ def find(term: Term, indexes: Sequence[InvertedIndex]) -> Found:
         len(_union([one.docs, other.docs], index.size))
         for index, one, other in zip(indexes, typed, related, strict=True)
     )
-    return Found(typed, related, documents)
+    return Found(
+        typed, related, documents, sum(len(one.docs) for one in typed), sum(len(one.docs) for one in related)
+    )
 
 
 def phrase_documents(words: Phrase, indexes: Sequence[InvertedIndex]) -> int:
@@ -113,12 +117,21 @@ def ranked(
     rarities = np.array([rarity(term.documents, episodes) for term in found])
     question = weights is not None
     if weights is not None:
+        # A question ranks the words typed by their own rarity, the field's other names for them by
+        # theirs: "forecast" widened by "prediction" is no commoner for it.
+        rarities = np.array([rarity(term.typed_documents, episodes) for term in found])
+        related_rarities = np.array([rarity(term.related_documents, episodes) for term in found])
         rarities *= np.array(weights)
+        related_rarities *= np.array(weights)
+    else:
+        related_rarities = rarities
     best: list[Ranked] = []
     for part, index in enumerate(indexes):
         typed = [term.typed[part] for term in found]
         related = [term.related[part] for term in found]
-        docs, scores = _scored(index, typed, related, rarities, average_length, question=question)
+        docs, scores = _scored(
+            index, typed, related, rarities, related_rarities, average_length, question=question
+        )
         if len(docs) > wanted:
             top = np.argpartition(-scores, wanted)[:wanted]
             docs, scores = docs[top], scores[top]
@@ -133,6 +146,7 @@ def _scored(
     typed: Sequence[Match],
     related: Sequence[Match],
     rarities: Floats,
+    related_rarities: Floats,
     average_length: float,
     *,
     question: bool,
@@ -155,8 +169,12 @@ def _scored(
     saturation = K1 * (1.0 - B + B * index.lengths[docs] / average_length)
     weights = rarities[:, None]
 
+    def saturated(frequencies: Floats) -> Floats:
+        part: Floats = frequencies * (K1 + 1.0) / (frequencies + saturation)
+        return part
+
     def bm25(frequencies: Floats) -> Floats:
-        part: Floats = (weights * frequencies * (K1 + 1.0) / (frequencies + saturation)).sum(axis=0)
+        part: Floats = (weights * saturated(frequencies)).sum(axis=0)
         return part
 
     def squeezed(value: Floats) -> Floats:
@@ -164,7 +182,9 @@ def _scored(
 
     widened = np.maximum(counts, other_names)
     if question:
-        scores = QUESTION_BAND + squeezed(bm25(widened))
+        typed_part = weights * saturated(counts)
+        related_part = related_rarities[:, None] * saturated(other_names)
+        scores = QUESTION_BAND + squeezed(np.maximum(typed_part, related_part).sum(axis=0))
     else:
         typed_cover = (counts > 0).T @ rarities
         wide_cover = (widened > 0).T @ rarities
