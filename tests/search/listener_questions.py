@@ -1,9 +1,14 @@
 """Listener questions: what a new listener types (questions, sentences, abbreviations, synonyms,
-vague memories), each with the episodes that listener would accept.
+vague memories), each with the episodes that listener would accept. Rebroadcasts fold into their
+originals, so an original's guid answers where both exist.
 
-Written before any tuning. Split in halves: "tune" (tuned on) and "heldout" (never looked at while
-tuning; appended to this list by the lead). Rebroadcasts fold into their originals, so an original's
-guid answers where both exist.
+Three sets, each written before the tuning it served:
+- "tune": 63 questions written first and tuned on (round 1), then 50 fresh ones (round 2);
+- "seen": the first held-out half (63), evaluated once after round 1 (top-1 55.6%, top-3 71.4%),
+  then tuned on in round 2: no longer held out;
+- "heldout": 50, written with the round-2 tune questions by a session that never ran the search and
+  split from them at random by kind; appended to this file only once round 2 was over, and
+  evaluated once.
 """
 
 from __future__ import annotations
@@ -572,4 +577,160 @@ QUESTIONS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("tune", "vague", "that episode with the two guys who wrote the shanon biography", ("dsh-ep-081",)),
     ("tune", "vague", "the one where someone rebuilt openai's model", ("dsh-ep-078", "dsh-ep-083")),
     ("tune", "vague", "interview with the social media is bullshit guy", ("dsh-ep-031",)),
+    (
+        "heldout",
+        "question",
+        "what does it mean for a network to have infinitely many layers",
+        ("dsh-ep-057",),
+    ),
+    (
+        "heldout",
+        "question",
+        "how can I process live camera feeds in python without building everything myself?",
+        ("dsh-ep-069", "dsh-ep-075"),
+    ),
+    ("heldout", "question", "what does mp3 compression have to do with information theory?", ("dsh-ep-081",)),
+    (
+        "heldout",
+        "question",
+        "is reinforcment learning actually useful outside of video games?",
+        ("dsh-ep-082",),
+    ),
+    ("heldout", "question", "can a neural net fit completely random labels", ("dsh-ep-087",)),
+    (
+        "heldout",
+        "question",
+        "is it possible to hide from a person detector with a printed picture?",
+        ("dsh-ep-059",),
+    ),
+    (
+        "heldout",
+        "question",
+        "what is entropy and why do machine learning people keep talking about it",
+        ("dsh-ep-061",),
+    ),
+    ("heldout", "question", "what goes wrong when you try to train a GAN?", ("dsh-ep-088",)),
+    (
+        "heldout",
+        "question",
+        "how do I pick which samples of a huge dataset are worth keeping?",
+        ("dsh-ep-011",),
+    ),
+    (
+        "heldout",
+        "question",
+        "can you tell if a trained neural net is any good without looking at test data?",
+        ("dsh-ep-070", "dsh-ep-074", "dsh-ep-046"),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I'm curious how machines could learn as efficiently as people do",
+        ("dsh-ep-018",),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I want a discussion on data marketplaces where owners keep control of their data",
+        ("dsh-ep-050", "dsh-ep-051"),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I'd like to hear how machine learning can make climate models cheaper to run",
+        ("dsh-ep-037",),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "tell me why evolving network weights with genetic algorithms doesn't really work",
+        ("dsh-ep-030",),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I'd like to hear lessons learned from going through a startup accelerator",
+        ("dsh-ep-027",),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "the episode where a book author talks about bias when matching candidates to jobs",
+        ("dsh-ep-086",),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I'm starting an AI company and want to know the classic mistakes to avoid",
+        ("dsh-ep-029", "dsh-ep-027"),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I need uncertainty estimates from my network without going fully bayesian",
+        ("dsh-ep-053",),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "I want to hear about the privacy cost of all the free apps on my phone",
+        ("dsh-ep-031", "dsh-ep-017"),
+    ),
+    (
+        "heldout",
+        "sentence",
+        "looking for something on forecasting asset prices with time series models",
+        ("dsh-ep-063", "dsh-ep-015"),
+    ),
+    ("heldout", "abbreviation", "ML on EHR data and patient privacy", ("dsh-ep-036",)),
+    ("heldout", "abbreviation", "CNN that explains its decisions", ("dsh-ep-041",)),
+    ("heldout", "abbreviation", "ML models failing on OOD data", ("dsh-ep-045", "dsh-ep-052", "dsh-ep-046")),
+    ("heldout", "abbreviation", "why are LLMs considered dangerous", ("dsh-ep-078", "dsh-ep-083")),
+    ("heldout", "abbreviation", "CI and unit tests for DS code", ("dsh-ep-005",)),
+    ("heldout", "abbreviation", "FB addiction by design", ("dsh-ep-089",)),
+    ("heldout", "abbreviation", "E2E encryption and privacy", ("dsh-ep-017",)),
+    ("heldout", "abbreviation", "MLOps reproducibility", ("dsh-ep-054",)),
+    ("heldout", "abbreviation", "CCTV person detection attack", ("dsh-ep-059",)),
+    ("heldout", "abbreviation", "SSL for computer vision", ("dsh-ep-066",)),
+    ("heldout", "synonym", "doomscrolling habit", ("dsh-ep-089",)),
+    ("heldout", "synonym", "probability philosophy debate", ("dsh-ep-008",)),
+    ("heldout", "synonym", "reward-based agents limitations", ("dsh-ep-082",)),
+    ("heldout", "synonym", "posterior sampling", ("dsh-ep-009",)),
+    ("heldout", "synonym", "rote learning in neural nets", ("dsh-ep-087",)),
+    ("heldout", "synonym", "text mining in python", ("dsh-ep-043",)),
+    (
+        "heldout",
+        "synonym",
+        "compute-to-data machine learning",
+        (
+            "dsh-founder-interview-francesco-gadaleta-of-fitchain",
+            "dsh-ep-033",
+            "dsh-ep-050",
+            "dsh-ep-051",
+            "dsh-ep-048",
+        ),
+    ),
+    ("heldout", "synonym", "coresets for big data", ("dsh-ep-011",)),
+    ("heldout", "synonym", "deanonymising twitter accounts", ("dsh-ep-044",)),
+    ("heldout", "synonym", "pretext tasks", ("dsh-ep-066",)),
+    ("heldout", "vague", "the one about neural nets reading DNA or proteins i think", ("dsh-ep-065",)),
+    ("heldout", "vague", "the interview with the woman who co-wrote a text analysis book", ("dsh-ep-043",)),
+    ("heldout", "vague", "the chinese researcher who built something better than jpeg", ("dsh-ep-040",)),
+    ("heldout", "vague", "the very first episode, kind of a test run", ("dsh-ep-001",)),
+    (
+        "heldout",
+        "vague",
+        "the two-parter with the columbia phd guy about AGI",
+        ("dsh-ep-038-part-1", "dsh-ep-038-part-2"),
+    ),
+    ("heldout", "vague", "that one with the 5 pillars for companies doing AI", ("dsh-ep-079",)),
+    ("heldout", "vague", "the one with the guy from konica minolta", ("dsh-ep-026",)),
+    ("heldout", "vague", "the one where he said data scientists might disappear soon", ("dsh-ep-014",)),
+    ("heldout", "vague", "the duke paper, this looks like that or something", ("dsh-ep-041",)),
+    (
+        "heldout",
+        "vague",
+        "Google Brain trick that reuses data so training goes faster",
+        ("dsh-ep-071", "dsh-ep-077"),
+    ),
 ]

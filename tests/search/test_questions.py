@@ -1,4 +1,4 @@
-"""Search quality on listener questions: top-1 and top-3 per split and per kind (`pytest -s` prints them)."""
+"""Search quality on listener questions: top-1 and top-3 per set and per kind (`pytest -s` prints them)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from bot.models import StoredEpisode
 from bot.search import EpisodeSearch
 from tests.search.listener_questions import QUESTIONS
 
-# The issue's goals for the held-out half: top-3 0.90, top-1 0.75. Not met: measured once, after
-# tuning ended (2026-12-02), the held-out half scores top-3 0.714 and top-1 0.556 (the tune half 0.857
-# and 0.746). The test guards what was measured, so ranking cannot get worse unnoticed; raising these
-# floors to the goals needs better ranking, and a fresh held-out set, since this one has now been seen.
+SPLITS = ("tune", "seen", "heldout")
+# The issue's goals for the held-out set: top-3 0.90, top-1 0.75. The floors are what the held-out
+# set measured when it was evaluated, once, after round 2 of tuning ended (see the closing note):
+# ranking cannot get worse unnoticed.
 HELDOUT_GOAL_TOP3, HELDOUT_GOAL_TOP1 = 0.90, 0.75
-HELDOUT_FLOOR_TOP3, HELDOUT_FLOOR_TOP1 = 0.71, 0.55
+HELDOUT_FLOOR_TOP3, HELDOUT_FLOOR_TOP1 = 0.84, 0.72
 
 
 def _rate(results: list[bool]) -> float:
@@ -23,9 +23,9 @@ def _rate(results: list[bool]) -> float:
 
 
 def test_the_question_set_is_well_formed(by_guid: dict[str, StoredEpisode]) -> None:
-    assert len([entry for entry in QUESTIONS if entry[0] == "tune"]) >= 40
+    assert len([entry for entry in QUESTIONS if entry[0] == "tune"]) >= 80
     assert len([entry for entry in QUESTIONS if entry[0] == "heldout"]) >= 40
-    assert {split for split, _, _, _ in QUESTIONS} == {"tune", "heldout"}
+    assert {split for split, _, _, _ in QUESTIONS} == set(SPLITS)
     assert all(guids for _, _, _, guids in QUESTIONS)
     assert {guid for *_, guids in QUESTIONS for guid in guids} <= set(by_guid)
     queries = [query.casefold() for _, _, query, _ in QUESTIONS]
@@ -46,14 +46,13 @@ async def test_listener_questions_find_the_episodes_they_mean(
         if not top1[split, kind][-1]:
             misses[split].append(f"  {query!r}: expected {expected}, got {hits}")
 
-    splits = sorted({split for split, _ in top1}, key=lambda split: split != "tune")
     totals: dict[str, tuple[float, float]] = {}
     with capsys.disabled():
-        for split in splits:
+        for split in SPLITS:
             ones = [hit for (s, _), results in top1.items() if s == split for hit in results]
             threes = [hit for (s, _), results in top3.items() if s == split for hit in results]
             totals[split] = (_rate(ones), _rate(threes))
-            print(f"\nlistener questions, {split} half, n={len(ones)}: top-1 {_rate(ones):6.1%}, ", end="")
+            print(f"\nlistener questions, {split}, n={len(ones)}: top-1 {_rate(ones):6.1%}, ", end="")
             print(f"top-3 {_rate(threes):6.1%}")
             for s, kind in sorted(top1):
                 if s == split:
@@ -61,11 +60,10 @@ async def test_listener_questions_find_the_episodes_they_mean(
                         f"  {kind:<12} n={len(top1[s, kind]):>2}  top-1 {_rate(top1[s, kind]):6.1%}  "
                         f"top-3 {_rate(top3[s, kind]):6.1%}"
                     )
-            if split == "tune":  # the held-out misses are not shown: nobody tunes on them
+            if split != "heldout":  # the held-out misses are not shown: nobody tunes on them
                 print("\n".join(["not first:", *misses[split]]) if misses[split] else "all first")
+        print(f"held-out goals: top-3 {HELDOUT_GOAL_TOP3:.0%}, top-1 {HELDOUT_GOAL_TOP1:.0%}")
 
     heldout_top1, heldout_top3 = totals["heldout"]
-    with capsys.disabled():
-        print(f"held-out goals: top-3 {HELDOUT_GOAL_TOP3:.0%}, top-1 {HELDOUT_GOAL_TOP1:.0%}")
     assert heldout_top3 >= HELDOUT_FLOOR_TOP3
     assert heldout_top1 >= HELDOUT_FLOOR_TOP1
