@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from bot.search.english import is_english, phrase_weight, word_weight
 from bot.search.query import Term, Vocabulary, parse_query
 from bot.search.ranking import coverage_band, rarity
 from bot.search.text import episode_number_in, spelling_variants
@@ -161,6 +162,21 @@ def test_typos_are_corrected_only_once_the_stemmed_index_found_nothing() -> None
     assert [names(term) for term in parse_query("replication ", VOCABULARY, {"replication": 3})] == [
         "replication"
     ]
+
+
+def test_an_english_word_the_catalogue_lacks_is_not_a_typo_of_one_it_has() -> None:
+    vocabulary = Vocabulary({"patients": 3, "cars": 2, "network": 5}, [])
+    # "payments" and "card" are words; "netwrok" is not.
+    terms = parse_query("payments card netwrok ", vocabulary, {"payments": 0, "card": 0, "netwrok": 0})
+    assert [names(term) for term in terms] == ["payments", "card", "(netwrok OR network)"]
+
+
+def test_everyday_english_words_weigh_less_than_the_fields() -> None:
+    assert word_weight("made") < word_weight("picture") < word_weight("overfitting") == 1.0
+    assert word_weight("gradient") > 0.7
+    assert phrase_weight(["neural", "network"]) == word_weight("neural")
+    assert is_english("stolen")
+    assert not is_english("adverserial")
 
 
 def test_long_queries_keep_their_most_selective_terms() -> None:

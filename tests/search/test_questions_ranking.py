@@ -47,3 +47,15 @@ async def test_every_word_of_a_question_in_a_title_comes_first(episodes: Episode
     )
     await episodes.upsert_many(catalogue, seen_at=SEEN)
     assert await first(EpisodeSearch(episodes), "chaos in the stock market") == "guid-20"
+
+
+async def test_an_everyday_word_in_a_title_does_not_outweigh_the_fields_words(
+    episodes: EpisodeRepository,
+) -> None:
+    # "made" is as rare in this catalogue as "pruning", but it says little about the topic.
+    catalogue = [make_episode(n, description=FILLER) for n in range(1, 30)]
+    catalogue.append(make_episode(40, title="Made in Italy", description=FILLER))
+    catalogue.append(make_episode(41, title="Sparse models", description="Pruning a network, step by step."))
+    catalogue += [make_episode(n, description=FILLER + "A network.") for n in range(50, 55)]
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    assert await first(EpisodeSearch(episodes), "how is a network pruning made") == "guid-41"
