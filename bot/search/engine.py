@@ -299,7 +299,7 @@ class EpisodeSearch:
         await self._index.fill_missing_guests()
         writing = self._index.writing()
         rows = await self._index.catalogue_rows()
-        snapshot = await asyncio.to_thread(views.build_without_collector_pauses, rows, self._step_aside)
+        snapshot = await asyncio.to_thread(views.build_off_the_loop, rows, self._step_aside)
         log.debug("Search caches rebuilt at generation %d: %d episodes", rows.generation, len(rows.episodes))
         # Freeing a view's hundreds of thousands of objects takes tens of ms: done in a thread, in steps.
         retired: list[object] = [rows, self._snapshot, self._recent]

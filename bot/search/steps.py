@@ -4,12 +4,41 @@ never waits long: a single C call (a big sort, freeing a big container) holds th
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
+
+SWITCH_INTERVAL = 0.001  # seconds such work runs before it hands the GIL over (Python's default: 0.005)
+
+_switch_lock = threading.Lock()
+_switching_often = 0
+_usual_switch_interval = 0.005
+
+
+@contextlib.contextmanager
+def switching_often() -> Iterator[None]:
+    """Shortens the interpreter's switch interval while such work runs in a thread: the event loop,
+    waking up, waits that long for the thread to hand over the GIL (at 50,000 episodes the loop's
+    worst lag during a rebuild went from 30-40 ms to 13-25 ms).
+    """
+    global _switching_often, _usual_switch_interval
+    with _switch_lock:
+        if _switching_often == 0:
+            _usual_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_usual_switch_interval, SWITCH_INTERVAL))
+        _switching_often += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switching_often -= 1
+            if _switching_often == 0:
+                sys.setswitchinterval(_usual_switch_interval)
 
 
 def sorted_in_steps(items: Iterable[T], key: Callable[[T], str] = str) -> list[T]:
@@ -37,9 +66,10 @@ def release_in_steps(objects: list[object], settle: Callable[[], object] = lambd
     settle()
     pending = list(objects)
     objects.clear()
-    while pending:
-        item = pending.pop()
-        # 2: `item` and getrefcount's argument; any more, and something else keeps it alive.
-        if sys.getrefcount(item) == 2:
-            pending.extend(gc.get_referents(item))
-        del item
+    with switching_often():
+        while pending:
+            item = pending.pop()
+            # 2: `item` and getrefcount's argument; any more, and something else keeps it alive.
+            if sys.getrefcount(item) == 2:
+                pending.extend(gc.get_referents(item))
+            del item

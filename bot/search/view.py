@@ -16,6 +16,7 @@ from bot.episode_facts import rebroadcast_key
 from bot.search import english
 from bot.search.index import Ints, InvertedIndex, build_index
 from bot.search.query import Vocabulary
+from bot.search.steps import switching_often
 from bot.search.titles import Titles
 
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
@@ -152,8 +153,10 @@ _builds_running = 0
 _collector_was_enabled = True
 
 
-def build_without_collector_pauses(rows: CatalogueRows, step_aside: Callable[[], object]) -> Snapshot:
-    """build_snapshot with the cyclic garbage collector paused, then the heap frozen.
+def build_off_the_loop(rows: CatalogueRows, step_aside: Callable[[], object]) -> Snapshot:
+    """build_snapshot, run in a worker thread, disturbing the event loop as little as it can: it
+    hands over the GIL often (steps.switching_often), and the cyclic garbage collector is paused,
+    then the heap frozen.
 
     The build allocates hundreds of thousands of objects; each full collection they trigger walks
     the whole heap (the previous view included) holding the GIL, which stalled the event loop for
@@ -167,7 +170,8 @@ def build_without_collector_pauses(rows: CatalogueRows, step_aside: Callable[[],
             gc.disable()
         _builds_running += 1
     try:
-        return build_snapshot(rows, step_aside)
+        with switching_often():
+            return build_snapshot(rows, step_aside)
     finally:
         with _collector_lock:
             _builds_running -= 1
