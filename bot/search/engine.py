@@ -335,10 +335,12 @@ def _terms(current: View, query: str) -> list[tuple[Term, Found]]:
     vocabulary = current.snapshot.vocabulary
     terms = parse_query(query, vocabulary)
     unsure = [term.source for term in terms if term.documents == 0]
-    if unsure:
+    # A name of several words, estimated from its words, may be nowhere as a phrase.
+    absent = [term.source for term in terms if " " in term.source and not find(term, indexes).documents]
+    if unsure or absent:
         # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
         stemmed = {source: phrase_documents(tuple(source.split()), indexes) for source in unsure}
-        terms = parse_query(query, vocabulary, stemmed)
+        terms = parse_query(query, vocabulary, stemmed | dict.fromkeys(absent, 0))
     found = [(term, find(term, indexes)) for term in terms]
     found = [(term, one) for term, one in found if one.documents]
     if not found:

@@ -23,6 +23,7 @@ from bot.text import WORD, fold, index_form
 
 MAX_TERMS = 6  # the most telling words of a longer query: rare in the catalogue and in English
 COMPLETIONS_PER_PREFIX = 6
+FAMILY_MIN = 5  # letters of the shortest stem taken for a word's family
 
 _LETTERS_DIGITS = re.compile(r"[^\W\d_]+|\d+")
 
@@ -89,6 +90,18 @@ class Vocabulary:
         start = bisect.bisect_left(self._stems, stemmed)
         return start < len(self._stems) and self._stems[start].startswith(stemmed)
 
+    def shorter_stem(self, word: str) -> str | None:
+        """The longest stem in the index that begins this word's stem and holds at least half of it
+        (FAMILY_MIN letters or more): its family, where the stemmer keeps derivations apart
+        ("detector" -> "detect", "fraudster" -> "fraud").
+        """
+        stemmed = stem(word)
+        for length in range(len(stemmed) - 1, max(FAMILY_MIN, (len(stemmed) + 1) // 2) - 1, -1):
+            start = bisect.bisect_left(self._stems, stemmed[:length])
+            if start < len(self._stems) and self._stems[start] == stemmed[:length]:
+                return stemmed[:length]
+        return None
+
     def corrections(self, word: str) -> list[str]:
         """The closest words by edit distance (a transposition counts as one), most used first."""
         if word not in self._corrections:
@@ -137,7 +150,9 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     The last word, when the query ends in it, also matches as a prefix: listeners search as they type.
     `stemmed` says how many episodes the words missing from the (unstemmed) vocabulary match once
     stemmed ("replication" finds "replicating"); those matching none get their closest spellings as
-    alternatives: typo correction. Without it (a first pass) no word is corrected.
+    alternatives (typo correction), or for English words, their family ("detector": "detect"). It
+    also names, with 0, the field's names of several words that match nowhere: they are read word by
+    word. Without it (a first pass) no word is corrected.
     """
     text = unicodedata.normalize("NFKC", query)[:MAX_QUERY_CHARS]
     chunks = list(CHUNK.finditer(text))
@@ -152,7 +167,7 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
         is_last = typing_last and position == len(units) - 1
         field = position >= plain_until
         consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=field)
-        if consumed > 1 and not term.documents:
+        if consumed > 1 and (not term.documents or (stemmed is not None and stemmed.get(term.source) == 0)):
             plain_until = position + consumed
             consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=False)
         stop = consumed == 1 and all(word in STOP_WORDS for word in units[position])
@@ -258,9 +273,12 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
         or not word.isalpha()
         or stemmed is None
         or stemmed.get(word)
-        or is_english(word)  # "stolen", "payments": words the catalogue lacks, not misspellings of its own
     ):
         return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
+    if is_english(word):  # "stolen", "payments": words the catalogue lacks, not misspellings of its own
+        family = vocabulary.shorter_stem(index_form(word))
+        related = [(family,)] if family is not None else []
+        return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed, related=related)
     alternatives.extend((correction,) for correction in vocabulary.corrections(index_form(word)))
     return _term(word, alternatives, vocabulary, prefix=prefix)
 

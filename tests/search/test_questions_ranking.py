@@ -59,3 +59,23 @@ async def test_an_everyday_word_in_a_title_does_not_outweigh_the_fields_words(
     catalogue += [make_episode(n, description=FILLER + "A network.") for n in range(50, 55)]
     await episodes.upsert_many(catalogue, seen_at=SEEN)
     assert await first(EpisodeSearch(episodes), "how is a network pruning made") == "guid-41"
+
+
+async def test_a_name_of_the_field_nowhere_as_a_phrase_is_searched_word_by_word(
+    episodes: EpisodeRepository,
+) -> None:
+    catalogue = [make_episode(n, description=FILLER) for n in range(1, 10)]
+    catalogue.append(make_episode(20, title="Optimisation notes", description="Where the minima are."))
+    catalogue.append(make_episode(21, title="Sharp tools", description=FILLER))
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    # "sharp minima" is a name of the field (vocabulary.json); no episode says it.
+    hits = await EpisodeSearch(episodes).search("sharp minima")
+    assert {hit.episode.guid for hit in hits} == {"guid-20", "guid-21"}
+
+
+async def test_a_word_the_stemmer_keeps_apart_finds_its_family(episodes: EpisodeRepository) -> None:
+    catalogue = [make_episode(n, description=FILLER) for n in range(1, 10)]
+    catalogue.append(make_episode(20, title="Fooling cameras", description="Object detection, fooled."))
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    # Porter stems "detector" and "detection" apart ("detector", "detect").
+    assert await first(EpisodeSearch(episodes), "detector") == "guid-20"
