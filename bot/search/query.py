@@ -275,12 +275,15 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
         or stemmed.get(word)
     ):
         return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
-    if is_english(word):  # "stolen", "payments": words the catalogue lacks, not misspellings of its own
-        family = vocabulary.shorter_stem(index_form(word))
-        related = [(family,)] if family is not None else []
-        return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed, related=related)
-    alternatives.extend((correction,) for correction in vocabulary.corrections(index_form(word)))
-    return _term(word, alternatives, vocabulary, prefix=prefix)
+    # "stolen", "payments": English words the catalogue lacks are not misspellings of its own.
+    corrections = [] if is_english(word) else vocabulary.corrections(index_form(word))
+    if corrections:
+        return _term(
+            word, [*alternatives, *((correction,) for correction in corrections)], vocabulary, prefix=prefix
+        )
+    family = vocabulary.shorter_stem(index_form(word))
+    related = [(family,)] if family is not None else []
+    return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed, related=related)
 
 
 def _split_compound(word: str, vocabulary: Vocabulary) -> Phrase | None:

@@ -79,3 +79,12 @@ async def test_a_word_the_stemmer_keeps_apart_finds_its_family(episodes: Episode
     await episodes.upsert_many(catalogue, seen_at=SEEN)
     # Porter stems "detector" and "detection" apart ("detector", "detect").
     assert await first(EpisodeSearch(episodes), "detector") == "guid-20"
+
+
+async def test_a_rare_word_with_no_close_spelling_finds_its_family(episodes: EpisodeRepository) -> None:
+    catalogue = [make_episode(n, description=FILLER) for n in range(1, 10)]
+    catalogue.append(make_episode(20, title="Payments at scale", description="Fraud detection, explained."))
+    await episodes.upsert_many(catalogue, seen_at=SEEN)
+    # "fraudsters" is neither in the catalogue nor a common English word, and no word is spelled
+    # like it: its family is.
+    assert await first(EpisodeSearch(episodes), "catching fraudsters") == "guid-20"
