@@ -336,12 +336,13 @@ def _terms(current: View, query: str) -> list[tuple[Term, Found]]:
     terms = parse_query(query, vocabulary)
     unsure = [term.source for term in terms if term.documents == 0]
     # A name of several words, estimated from its words, may be nowhere as a phrase.
-    absent = [term.source for term in terms if " " in term.source and not find(term, indexes).documents]
+    names = {term: find(term, indexes) for term in terms if " " in term.source}
+    absent = [term.source for term, one in names.items() if not one.documents]
     if unsure or absent:
         # Words missing from the unstemmed vocabulary may match once stemmed; the others are typos.
         stemmed = {source: phrase_documents(tuple(source.split()), indexes) for source in unsure}
         terms = parse_query(query, vocabulary, stemmed | dict.fromkeys(absent, 0))
-    found = [(term, find(term, indexes)) for term in terms]
+    found = [(term, names.get(term) or find(term, indexes)) for term in terms]
     found = [(term, one) for term, one in found if one.documents]
     if not found:
         return []

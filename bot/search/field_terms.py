@@ -28,6 +28,7 @@ class TermGroup:
     entry: str
 
 
+@functools.lru_cache(maxsize=65536)  # every query word, at every search
 def match_key(word: str) -> str:
     """A word's form for matching against the vocabulary: one spelling, no plural or -ing/-ed ending."""
     spellings = sorted({word, *spelling_variants(word)})

@@ -62,6 +62,7 @@ class Vocabulary:
         # Tuples of strings drop out of the garbage collector's passes; lists never do.
         self._by_shape = {shape: tuple(terms) for shape, terms in by_shape.items()}
         self._corrections: dict[str, list[str]] = {}
+        self._splits: dict[str, tuple[str, ...] | None] = {}
 
     def documents(self, word: str) -> int:
         """How many episodes use this word (as the unstemmed index stores it)."""
@@ -101,6 +102,16 @@ class Vocabulary:
             if start < len(self._stems) and self._stems[start] == stemmed[:length]:
                 return stemmed[:length]
         return None
+
+    def split_compound(self, word: str) -> Phrase | None:
+        """ "gpt2" -> ("gpt", "2"), "montecarlo" -> ("monte", "carlo"): the catalogue writes them
+        apart (remembered: every word of every query is tried).
+        """
+        if word not in self._splits:
+            if len(self._splits) > 4096:
+                self._splits.clear()
+            self._splits[word] = _split_compound(word, self)
+        return self._splits[word]
 
     def corrections(self, word: str) -> list[str]:
         """The closest words by edit distance (a transposition counts as one), most used first."""
@@ -253,7 +264,7 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
     alternatives: list[Phrase] = [(spelling,) for spelling in sorted(spellings, key=lambda s: s != word)]
     for spelling in spellings:
         alternatives.extend((same,) for same in vocabulary.same_word(spelling))
-    split = _split_compound(word, vocabulary)
+    split = vocabulary.split_compound(word)
     if split is not None:
         alternatives.append(split)
     used = any(vocabulary.documents(index_form(a[0])) for a in alternatives if len(a) == 1)
