@@ -35,6 +35,8 @@ QUESTION_TERMS = 3  # this many terms or more (stop words left out): a question 
 SENTENCE_WORDS = 5  # or this many words typed, a name of several words counting as one term
 RECENT_ON_LOOP = 20  # episodes stored since the view that are indexed on the loop; more, in a thread
 RECENT_MOST = 200  # new episodes indexed apart before the whole view is rebuilt with them
+REBUILD_RETRY = 60.0  # seconds after a failed rebuild (MemoryError...) before the next one: the
+# previous view answers meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class EpisodeSearch:
         self._snapshot: Snapshot | None = None
         self._recent: Recent | None = None
         self._rebuild: asyncio.Task[Snapshot] | None = None
+        self._failed_at: float | None = None  # when the last rebuild failed (loop time)
         self._releases: set[asyncio.Task[None]] = set()  # retired views being freed in a thread
         self._answers_running = 0
         self._no_answer_running = threading.Event()  # a rebuild pauses while it is clear
@@ -256,6 +259,8 @@ class EpisodeSearch:
             recent = await self._recent_since(snapshot, generation)
             if not recent.rebuild_due:
                 return View(snapshot, recent)
+            if self._failed_at is not None and loop.time() - self._failed_at < REBUILD_RETRY:
+                return View(snapshot, recent)  # the last rebuild failed: not tried again at every search
             rebuild = self._rebuild_started()
             if recent.complete or loop.time() >= deadline:
                 return View(snapshot, recent)
@@ -265,6 +270,8 @@ class EpisodeSearch:
             except TimeoutError:
                 log.debug("Search answered from generation %d while rebuilding", snapshot.generation)
                 return View(snapshot, recent)
+            except Exception:  # reported by _rebuild_done: the previous view answers meanwhile
+                return View(snapshot, recent)
 
     def _rebuild_started(self) -> asyncio.Task[Snapshot]:
         """The rebuild under way, started if need be (awaited through asyncio.shield: a search that
@@ -272,8 +279,16 @@ class EpisodeSearch:
         """
         if self._rebuild is None or self._rebuild.done():
             self._rebuild = asyncio.create_task(self._rebuilt(), name="search-rebuild")
-            self._rebuild.add_done_callback(_report_failure)
+            self._rebuild.add_done_callback(self._rebuild_done)
         return self._rebuild
+
+    def _rebuild_done(self, rebuild: asyncio.Task[Snapshot]) -> None:
+        # A search that found the view current enough does not wait for the rebuild it started.
+        if not rebuild.cancelled() and rebuild.exception() is not None:
+            log.warning("Rebuilding the search view failed", exc_info=rebuild.exception())
+            self._failed_at = asyncio.get_running_loop().time()
+        else:
+            self._failed_at = None
 
     async def _recent_since(self, snapshot: Snapshot, generation: int) -> Recent:
         """The episodes stored since `snapshot` was read, indexed apart."""
@@ -319,12 +334,6 @@ class EpisodeSearch:
         self._releases.add(release)
         release.add_done_callback(self._releases.discard)
         return snapshot
-
-
-def _report_failure(rebuild: asyncio.Task[Snapshot]) -> None:
-    # A search that found the view current enough does not wait for the rebuild it started.
-    if not rebuild.cancelled() and rebuild.exception() is not None:
-        log.warning("Rebuilding the search view failed", exc_info=rebuild.exception())
 
 
 def _terms(current: View, query: str) -> list[tuple[Term, Found]]:

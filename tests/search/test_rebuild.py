@@ -201,3 +201,27 @@ async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
     await ready
     assert released_after == [1]
     assert await titles(search, "quantum") == ["dsh-ep-073"]
+
+
+async def test_a_failed_rebuild_leaves_the_previous_view_answering_and_is_retried_later(
+    search: EpisodeSearch,
+    episodes: EpisodeRepository,
+    catalogue: list[StoredEpisode],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"
+    build = view.build_snapshot
+    attempts: list[int] = []
+
+    def out_of_memory(rows: CatalogueRows, step_aside: Callable[[], object]) -> view.Snapshot:
+        attempts.append(rows.generation)
+        raise MemoryError
+
+    monkeypatch.setattr(view, "build_snapshot", out_of_memory)
+    await retitle(episodes, "dsh-ep-073", "Quantum annealing")
+    for _ in range(3):  # the previous view answers; one attempt, not one per search
+        assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"
+    assert len(attempts) == 1
+    monkeypatch.setattr(view, "build_snapshot", build)
+    monkeypatch.setattr(engine, "REBUILD_RETRY", 0.0)
+    assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["dsh-ep-073"]
