@@ -5,7 +5,6 @@ whole; the episodes stored since are indexed apart, from the few rows the view l
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from bot.episode_facts import rebroadcast_key
 from bot.search import english
 from bot.search.index import Ints, InvertedIndex, build_index
 from bot.search.query import Vocabulary
-from bot.search.steps import switching_often
+from bot.search.steps import ProcessSetting, switching_often
 from bot.search.titles import Titles
 
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
@@ -148,9 +147,19 @@ def _originals(entries: Sequence[CatalogueEntry], by_notes: Mapping[int, int]) -
     return originals
 
 
-_collector_lock = threading.Lock()
-_builds_running = 0
-_collector_was_enabled = True
+def _pause_collector() -> Callable[[], object]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+
+    def resume() -> None:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+    return resume
+
+
+_collector_paused = ProcessSetting(_pause_collector).held
 
 
 def build_off_the_loop(rows: CatalogueRows, step_aside: Callable[[], object]) -> Snapshot:
@@ -163,19 +172,5 @@ def build_off_the_loop(rows: CatalogueRows, step_aside: Callable[[], object]) ->
     30-120 ms. A view holds no reference cycles, so reference counting frees the old one; freezing
     moves what is alive now out of the collector's reach, so later collections stay short.
     """
-    global _builds_running, _collector_was_enabled
-    with _collector_lock:
-        if _builds_running == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _builds_running += 1
-    try:
-        with switching_often():
-            return build_snapshot(rows, step_aside)
-    finally:
-        with _collector_lock:
-            _builds_running -= 1
-            if _builds_running == 0:
-                gc.freeze()
-                if _collector_was_enabled:
-                    gc.enable()
+    with _collector_paused(), switching_often():
+        return build_snapshot(rows, step_aside)

@@ -5,6 +5,8 @@ and swapped in whole.
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -225,3 +227,22 @@ async def test_a_failed_rebuild_leaves_the_previous_view_answering_and_is_retrie
     monkeypatch.setattr(view, "build_snapshot", build)
     monkeypatch.setattr(engine, "REBUILD_RETRY", 0.0)
     assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["dsh-ep-073"]
+
+
+async def test_a_rebuild_puts_back_the_collector_and_the_switch_interval(
+    search: EpisodeSearch, episodes: EpisodeRepository, catalogue: list[StoredEpisode]
+) -> None:
+    usual = sys.getswitchinterval()
+    during: list[tuple[bool, float]] = []
+    build = view.build_snapshot
+
+    def watching(rows: CatalogueRows, step_aside: Callable[[], object]) -> view.Snapshot:
+        during.append((gc.isenabled(), sys.getswitchinterval()))
+        return build(rows, step_aside)
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(view, "build_snapshot", watching)
+        await asyncio.gather(search.search("gan"), EpisodeSearch(episodes).search("gan"))
+    assert during == [(False, steps.SWITCH_INTERVAL)] * 2  # two builds overlapping or not
+    assert gc.isenabled()
+    assert sys.getswitchinterval() == usual
