@@ -114,17 +114,14 @@ def ranked(
     if not found or not episodes:
         return []
     average_length = max(words / episodes, 1.0)
-    rarities = np.array([rarity(term.documents, episodes) for term in found])
     question = weights is not None
-    if weights is not None:
+    if weights is None:
+        rarities = related_rarities = np.array([rarity(term.documents, episodes) for term in found])
+    else:
         # A question ranks the words typed by their own rarity, the field's other names for them by
         # theirs: "forecast" widened by "prediction" is no commoner for it.
-        rarities = np.array([rarity(term.typed_documents, episodes) for term in found])
-        related_rarities = np.array([rarity(term.related_documents, episodes) for term in found])
-        rarities *= np.array(weights)
-        related_rarities *= np.array(weights)
-    else:
-        related_rarities = rarities
+        rarities = np.array([rarity(term.typed_documents, episodes) for term in found]) * weights
+        related_rarities = np.array([rarity(term.related_documents, episodes) for term in found]) * weights
     best: list[Ranked] = []
     for part, index in enumerate(indexes):
         typed = [term.typed[part] for term in found]
