@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import process
@@ -24,6 +25,8 @@ from bot.text import WORD, fold, index_form
 MAX_TERMS = 6  # the most telling words of a longer query: rare in the catalogue and in English
 COMPLETIONS_PER_PREFIX = 6
 FAMILY_MIN = 5  # letters of the shortest stem taken for a word's family
+REMEMBERED_WORDS = 4096  # query words whose corrections and compound splits are kept
+V = TypeVar("V")
 
 _LETTERS_DIGITS = re.compile(r"[^\W\d_]+|\d+")
 
@@ -107,19 +110,11 @@ class Vocabulary:
         """ "gpt2" -> ("gpt", "2"), "montecarlo" -> ("monte", "carlo"): the catalogue writes them
         apart (remembered: every word of every query is tried).
         """
-        if word not in self._splits:
-            if len(self._splits) > 4096:
-                self._splits.clear()
-            self._splits[word] = _split_compound(word, self)
-        return self._splits[word]
+        return _remembered(self._splits, word, lambda: _split_compound(word, self))
 
     def corrections(self, word: str) -> list[str]:
         """The closest words by edit distance (a transposition counts as one), most used first."""
-        if word not in self._corrections:
-            if len(self._corrections) > 4096:
-                self._corrections.clear()
-            self._corrections[word] = self._closest(word)
-        return self._corrections[word]
+        return _remembered(self._corrections, word, lambda: self._closest(word))
 
     def _closest(self, word: str) -> list[str]:
         allowed = 1 if len(word) <= 5 else 2 if len(word) <= 9 else 3
@@ -136,6 +131,15 @@ class Vocabulary:
         best = min(found.values())
         closest = [term for term, distance in found.items() if distance == best]
         return sorted(closest, key=self.documents, reverse=True)[:3]
+
+
+def _remembered(cache: dict[str, V], word: str, compute: Callable[[], V]) -> V:
+    """cache[word], computed if need be; the cache starts afresh past REMEMBERED_WORDS."""
+    if word not in cache:
+        if len(cache) > REMEMBERED_WORDS:
+            cache.clear()
+        cache[word] = compute()
+    return cache[word]
 
 
 # --- Query model -----------------------------------------------------------------------------------
@@ -161,7 +165,8 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     The last word, when the query ends in it, also matches as a prefix: listeners search as they type.
     `stemmed` says how many episodes the words missing from the (unstemmed) vocabulary match once
     stemmed ("replication" finds "replicating"); those matching none get their closest spellings as
-    alternatives (typo correction), or for English words, their family ("detector": "detect"). It
+    alternatives (typo correction, never for an English word), or else their family as a related
+    name ("detector": "detect"). It
     also names, with 0, the field's names of several words that match nowhere: they are read word by
     word. Without it (a first pass) no word is corrected.
     """
