@@ -230,7 +230,10 @@ async def test_a_failed_rebuild_leaves_the_previous_view_answering_and_is_retrie
 
 
 async def test_a_rebuild_puts_back_the_collector_and_the_switch_interval(
-    search: EpisodeSearch, episodes: EpisodeRepository, catalogue: list[StoredEpisode]
+    search: EpisodeSearch,
+    episodes: EpisodeRepository,
+    catalogue: list[StoredEpisode],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     usual = sys.getswitchinterval()
     during: list[tuple[bool, float]] = []
@@ -240,9 +243,8 @@ async def test_a_rebuild_puts_back_the_collector_and_the_switch_interval(
         during.append((gc.isenabled(), sys.getswitchinterval()))
         return build(rows, step_aside)
 
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(view, "build_snapshot", watching)
-        await asyncio.gather(search.search("gan"), EpisodeSearch(episodes).search("gan"))
+    monkeypatch.setattr(view, "build_snapshot", watching)
+    await asyncio.gather(search.search("gan"), EpisodeSearch(episodes).search("gan"))
     assert during == [(False, steps.SWITCH_INTERVAL)] * 2  # two builds overlapping or not
     assert gc.isenabled()
     assert sys.getswitchinterval() == usual
