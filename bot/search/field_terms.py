@@ -61,6 +61,7 @@ class FieldTerms:
 
     groups: tuple[TermGroup, ...]
     sources: Mapping[str, str]
+    phrases: tuple[Phrase, ...]  # every name of several words, in each spelling
     _by_first_word: Mapping[str, tuple[tuple[Phrase, Meaning], ...]]
 
     @classmethod
@@ -97,6 +98,14 @@ class FieldTerms:
         return cls(
             groups=groups,
             sources=sources,
+            phrases=tuple(
+                {
+                    name: None
+                    for spelled in (*same.values(), *related.values())
+                    for name in spelled
+                    if len(name) > 1
+                }
+            ),
             _by_first_word={
                 word: tuple(sorted(candidates, key=lambda candidate: -len(candidate[0])))
                 for word, candidates in by_first_word.items()

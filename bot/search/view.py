@@ -13,6 +13,7 @@ import numpy as np
 from bot.db.search_index import CatalogueEntry, CatalogueRows, EpisodeRow
 from bot.episode_facts import rebroadcast_key
 from bot.search import english
+from bot.search.field_terms import field_terms
 from bot.search.index import Ints, InvertedIndex, build_index
 from bot.search.query import Vocabulary
 from bot.search.steps import ProcessSetting, switching_often
@@ -97,6 +98,7 @@ def build_snapshot(rows: CatalogueRows, step_aside: Callable[[], object] = lambd
     """The in-memory view from the rows fetched (pure, and run in a worker thread)."""
     english.warm_up()
     catalogue = build_part(rows.episodes, step_aside)
+    catalogue.index.match_ahead(field_terms().phrases, step_aside)
     original_of = _originals(catalogue.entries, _originals_by_notes(rows.episodes))
     rebroadcasts_of: dict[int, list[int]] = {}
     for entry in reversed(catalogue.entries):  # oldest first

@@ -17,7 +17,7 @@ import pytest
 from bot.db import EpisodeRepository
 from bot.db.search_index import CatalogueRows
 from bot.models import StoredEpisode
-from bot.search import EpisodeSearch, engine, steps, view
+from bot.search import EpisodeSearch, engine, index, steps, view
 from tests.conftest import make_episode
 
 LATER = datetime(2026, 2, 1, tzinfo=UTC)
@@ -61,6 +61,28 @@ async def test_the_view_is_built_in_a_worker_thread_and_swapped_in(
     assert threading.main_thread().name not in built_in
     await search.search("gan")  # nothing changed since: no rebuild
     assert len(built_in) == 2
+
+
+async def test_the_fields_names_of_several_words_are_matched_while_the_view_is_built(
+    search: EpisodeSearch, catalogue: list[StoredEpisode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the words of "deep learning" or "generative adversarial network" stand next to each
+    # other costs up to 3 ms at 10,000 episodes: worked out in the build's thread, not by a search.
+    matched_in: list[str] = []
+    match = index.InvertedIndex._phrase
+
+    def recording(self: index.InvertedIndex, parts: tuple[index.Terms, ...]) -> index.Match:
+        if len(parts) > 1:
+            matched_in.append(threading.current_thread().name)
+        return match(self, parts)
+
+    monkeypatch.setattr(index.InvertedIndex, "_phrase", recording)
+    await search.ready()
+    assert matched_in
+    matched_in.clear()
+    hits = await search.search("an introduction to generative adversarial networks and deep learning")
+    assert hits
+    assert matched_in == []
 
 
 async def test_a_new_episode_is_indexed_apart_at_once_and_nothing_is_rebuilt(
