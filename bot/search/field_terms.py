@@ -37,7 +37,11 @@ def match_key(word: str) -> str:
         return base[:-3] + "y"
     if base.endswith(("ss", "us", "is")):
         return base
-    return _SUFFIXES.sub("", base)
+    stripped = _SUFFIXES.sub("", base)
+    # A verb's final e goes with its endings: "penalize" as "penalizing", "sample" as "sampling".
+    if len(stripped) >= 6 and stripped[-1] == "e" and stripped[-2] not in "aeiou":
+        return stripped[:-1]
+    return stripped
 
 
 def phrase_key(phrase: Sequence[str]) -> Phrase:

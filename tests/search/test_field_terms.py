@@ -106,6 +106,14 @@ def test_plurals_and_british_spellings_find_the_same_name() -> None:
     assert field_terms().meaning_at(["error", "bars"], 0) is not None
 
 
+def test_a_verb_and_its_endings_find_the_same_name() -> None:
+    # The vocabulary writes "penalize" and "sample"; listeners write "penalising" and "sampling".
+    assert match_key("penalising") == match_key("penalize") == match_key("penalized")
+    assert match_key("sampling") == match_key("sample") == match_key("samples")
+    assert match_key("processes") == match_key("process")
+    assert field_terms().meaning_at(["penalising"], 0) is not None
+
+
 def test_abbreviations_are_the_same_term_and_synonyms_only_widen_it() -> None:
     vocabulary = Vocabulary({}, [])
     [gan] = parse_query("GANs", vocabulary)
