@@ -50,9 +50,9 @@ Interaction = discord.Interaction[PodcastBot]
 _EPISODE_TOKEN = re.compile(r"^episode-id:(\d{1,19})$")
 
 
-def episode_token(episode: StoredEpisode) -> str:
+def episode_token(episode_id: int) -> str:
     """The value an autocomplete suggestion submits: names one episode, unlike a title or a number."""
-    return f"episode-id:{episode.id}"
+    return f"episode-id:{episode_id}"
 
 
 def episode_id_in(value: str) -> int | None:
@@ -170,15 +170,15 @@ class EpisodeCog(
     ) -> list[app_commands.Choice[str]]:
         try:
             async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
-                hits = await self._search.autocomplete(current, limit=AUTOCOMPLETE_LIMIT)
+                suggested = await self._search.autocomplete(current, limit=AUTOCOMPLETE_LIMIT)
         except TimeoutError:
             log.warning("Autocomplete for %r took too long; no suggestions sent", current[:50])
             return []
         return [
             app_commands.Choice(
-                name=truncate_words(hit.episode.title, CHOICE_NAME_LIMIT), value=episode_token(hit.episode)
+                name=truncate_words(entry.title, CHOICE_NAME_LIMIT), value=episode_token(entry.id)
             )
-            for hit in hits[:AUTOCOMPLETE_LIMIT]
+            for entry in suggested[:AUTOCOMPLETE_LIMIT]
         ]
 
     # ---- moments ----------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class Snapshot:
     catalogue: Part
     original_of: Mapping[int, int]  # rebroadcast id -> original id
     rebroadcasts_of: Mapping[int, tuple[int, ...]]  # original id -> its rebroadcasts, oldest first
+    originals: Mapping[int, CatalogueEntry]  # original id -> its entry, for each original rebroadcast
     last_id: int  # the greatest episode id it holds: later ones were stored since
 
     def canonical(self, episode_id: int) -> int:
@@ -110,6 +111,7 @@ def build_snapshot(rows: CatalogueRows, step_aside: Callable[[], object] = lambd
         catalogue=catalogue,
         original_of=original_of,
         rebroadcasts_of={original: tuple(ids) for original, ids in rebroadcasts_of.items()},
+        originals={entry.id: entry for entry in catalogue.entries if entry.id in rebroadcasts_of},
         last_id=max((row[0] for row in rows.episodes), default=0),
     )
 

@@ -7,14 +7,15 @@ from bot.search import EpisodeSearch
 
 
 async def titles(search: EpisodeSearch, prefix: str, **options: object) -> list[str]:
-    return [hit.episode.title for hit in await search.autocomplete(prefix, **options)]  # type: ignore[arg-type]
+    return [entry.title for entry in await search.autocomplete(prefix, **options)]  # type: ignore[arg-type]
 
 
 async def test_nothing_typed_shows_the_latest_episodes_without_rebroadcasts(
     search: EpisodeSearch, catalogue: list[StoredEpisode]
 ) -> None:
-    hits = await search.autocomplete("", limit=5)
-    assert [hit.episode.guid for hit in hits] == [
+    guid_of = {episode.id: episode.guid for episode in catalogue}
+    suggested = await search.autocomplete("", limit=5)
+    assert [guid_of[entry.id] for entry in suggested] == [
         "dsh-ep-090",
         "dsh-ep-089",
         "dsh-ep-088",
@@ -23,7 +24,7 @@ async def test_nothing_typed_shows_the_latest_episodes_without_rebroadcasts(
     ]
     # The newest item is a rebroadcast of 84 (folded); with rebroadcasts it comes back.
     everything = await search.autocomplete("", limit=3, include_rebroadcasts=True)
-    assert [hit.episode.guid for hit in everything] == ["dsh-ep-090", "dsh-ep-089", "dsh-ep-084-rb"]
+    assert [guid_of[entry.id] for entry in everything] == ["dsh-ep-090", "dsh-ep-089", "dsh-ep-084-rb"]
 
 
 async def test_titles_starting_with_the_text_come_first(
@@ -67,3 +68,14 @@ async def test_limit_and_nonsense(search: EpisodeSearch, catalogue: list[StoredE
     assert await search.autocomplete("e", limit=0) == []
     assert await search.autocomplete("qwzxvqwzxv") == []
     assert await search.autocomplete('"*()') != []  # no word typed: the latest episodes
+
+
+async def test_a_rebroadcast_typed_suggests_its_original_once(
+    search: EpisodeSearch, catalogue: list[StoredEpisode]
+) -> None:
+    # "Videoflow" is in the titles of Ep. 69 and of its rebroadcast, Ep. 75: one suggestion, the original's.
+    assert await titles(search, "videoflow") == ["Complex video analysis made easy with Videoflow (Ep. 69)"]
+    assert await titles(search, "videoflow", include_rebroadcasts=True) == [
+        "[RB] Complex video analysis made easy with Videoflow (Ep. 75)",
+        "Complex video analysis made easy with Videoflow (Ep. 69)",
+    ]

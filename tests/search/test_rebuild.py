@@ -23,8 +23,9 @@ from tests.conftest import make_episode
 LATER = datetime(2026, 2, 1, tzinfo=UTC)
 
 
-async def titles(search: EpisodeSearch, text: str) -> list[str]:
-    return [hit.episode.guid for hit in await search.autocomplete(text)]
+async def suggested_guids(search: EpisodeSearch, episodes: EpisodeRepository, text: str) -> list[str]:
+    suggested = await episodes.by_ids([entry.id for entry in await search.autocomplete(text)])
+    return [episode.guid for episode in suggested]
 
 
 async def retitle(episodes: EpisodeRepository, guid: str, title: str) -> None:
@@ -56,7 +57,7 @@ async def test_the_view_is_built_in_a_worker_thread_and_swapped_in(
     await search.search("gan")
     await retitle(episodes, "dsh-ep-073", "Quantum annealing")
     await search.ready()
-    assert await titles(search, "quantum ann") == ["dsh-ep-073"]
+    assert await suggested_guids(search, episodes, "quantum ann") == ["dsh-ep-073"]
     assert len(built_in) == 2
     assert threading.main_thread().name not in built_in
     await search.search("gan")  # nothing changed since: no rebuild
@@ -91,11 +92,11 @@ async def test_a_new_episode_is_indexed_apart_at_once_and_nothing_is_rebuilt(
     catalogue: list[StoredEpisode],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert await titles(search, "quantum") == []
+    assert await suggested_guids(search, episodes, "quantum") == []
     built_in = count_builds(monkeypatch)
     await episodes.upsert_many([make_episode(200, title="Quantum annealing")], seen_at=LATER)
     assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["guid-200"]
-    assert await titles(search, "quantum") == ["guid-200"]
+    assert await suggested_guids(search, episodes, "quantum") == ["guid-200"]
     assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"  # and the rest
     await search.ready()
     assert built_in == []
@@ -123,7 +124,7 @@ async def test_a_new_rebroadcast_is_found_at_once_during_the_rebuild_that_folds_
     episodes: EpisodeRepository, catalogue: list[StoredEpisode], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     search = EpisodeSearch(episodes)
-    assert await titles(search, "quantum") == []
+    assert await suggested_guids(search, episodes, "quantum") == []
     count_builds(monkeypatch, seconds=0.7)
     await episodes.upsert_many(
         [make_episode(200, title="Quantum annealing (Rebroadcast)", rebroadcast=True)], seen_at=LATER
@@ -131,13 +132,13 @@ async def test_a_new_rebroadcast_is_found_at_once_during_the_rebuild_that_folds_
     started = time.perf_counter()
     # The episodes stored since the view was read are indexed apart: found before the rebuild ends.
     assert [hit.episode.guid for hit in await search.search("quantum annealing")] == ["guid-200"]
-    assert await titles(search, "quantum") == ["guid-200"]
+    assert await suggested_guids(search, episodes, "quantum") == ["guid-200"]
     assert (await search.search("markov clustering"))[0].episode.guid == "dsh-ep-073"  # and the rest
     assert time.perf_counter() - started < 0.3
     await asyncio.sleep(0.8)
     assert search._snapshot is not None
     assert search._recent is None
-    assert await titles(search, "quantum") == ["guid-200"]
+    assert await suggested_guids(search, episodes, "quantum") == ["guid-200"]
 
 
 async def test_an_edit_during_a_slow_rebuild_waits_a_little_then_answers_from_the_previous_view(
@@ -189,7 +190,7 @@ async def test_a_rebuild_steps_aside_while_a_search_is_answered(
     with search._answering():  # a search under way: the rebuild waits (at most STEP_ASIDE_MAX)
         rebuild = asyncio.create_task(search.autocomplete("quantum"))
         await asyncio.sleep(0.3)
-    assert [hit.episode.guid for hit in await rebuild] == ["dsh-ep-073"]
+    assert [entry.title for entry in await rebuild] == ["Quantum annealing"]
     assert waited
     assert max(waited) >= engine.STEP_ASIDE_MAX * 0.9
 
@@ -224,7 +225,7 @@ async def test_a_retired_view_is_freed_once_the_searches_under_way_are_done(
         answers_done = 1
     await ready
     assert released_after == [1]
-    assert await titles(search, "quantum") == ["dsh-ep-073"]
+    assert await suggested_guids(search, episodes, "quantum") == ["dsh-ep-073"]
 
 
 async def test_a_failed_rebuild_leaves_the_previous_view_answering_and_is_retried_later(

@@ -40,6 +40,6 @@ async def test_search_never_raises_and_respects_the_limit(
 async def test_autocomplete_never_raises_and_respects_the_limit(
     search: EpisodeSearch, catalogue: list[StoredEpisode], query: str, limit: int, rebroadcasts: bool
 ) -> None:
-    hits = await search.autocomplete(query, limit=limit, include_rebroadcasts=rebroadcasts)
-    assert len(hits) <= max(limit, 0)
-    assert len({hit.episode.id for hit in hits}) == len(hits)
+    suggested = await search.autocomplete(query, limit=limit, include_rebroadcasts=rebroadcasts)
+    assert len(suggested) <= max(limit, 0)
+    assert len({entry.id for entry in suggested}) == len(suggested)

@@ -186,7 +186,7 @@ async def test_rows_of_a_transaction_rolled_back_are_not_remembered(
                 ("phantom", "Quantum annealing", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
             )
             # Searching meanwhile (the bot shares one connection) sees the uncommitted row.
-            assert [hit.episode.guid for hit in await search.autocomplete("quantum")] == ["phantom"]
+            assert [entry.title for entry in await search.autocomplete("quantum")] == ["Quantum annealing"]
             raise RolledBack
     # The next committed episode takes the same row id and generation number the phantom had.
     await episodes.upsert_many([make_episode(300, title="Episode 300: Graph databases again")], seen_at=LATER)
