@@ -24,7 +24,7 @@ Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 STEP_ASIDE_EVERY = 500  # episodes a build reads between two looks for searches
-_STEM_MIN, _STEM_MAX = 3, 64  # SQLite FTS5's porter tokenizer leaves shorter and longer words alone
+_STEM_MIN, _STEM_MAX = 3, 64  # shorter and longer words are left as they are
 _SEPARATOR = 0  # word number between an episode's fields: no phrase spans two of them
 MAX_WORDS = 65_000  # an episode's words past this are left out: counts and offsets fit in 16 bits
 _FIELD_MAX_WORDS = 1000  # of a title, and of the guests
@@ -59,14 +59,15 @@ _stemmers = threading.local()  # a Stemmer object is not safe to share between t
 
 
 def stems(words: Sequence[str]) -> list[str]:
-    """Porter stems of words in index form, as SQLite FTS5's porter tokenizer makes them (its
-    implementation adds one rule, "-logi" -> "-log", which only changes how those stems are spelled).
+    """Stems of words in index form, by Snowball's English stemmer (Porter2). The original Porter
+    algorithm, which SQLite FTS5 uses, gives "generalization", "generate" and "general" one stem
+    ("gener"), "organization" the stem of "organ", "news" that of "new".
     """
     missing = [word for word in words if word not in _stems]
     if missing:
         stemmer: Stemmer.Stemmer | None = getattr(_stemmers, "stemmer", None)
         if stemmer is None:
-            stemmer = _stemmers.stemmer = Stemmer.Stemmer("porter")
+            stemmer = _stemmers.stemmer = Stemmer.Stemmer("english")
         for start in range(0, len(missing), _STEMS_AT_ONCE):
             chunk = missing[start : start + _STEMS_AT_ONCE]
             for word, stemmed in zip(chunk, stemmer.stemWords(chunk), strict=True):

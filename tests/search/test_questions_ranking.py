@@ -77,7 +77,7 @@ async def test_a_word_the_stemmer_keeps_apart_finds_its_family(episodes: Episode
     catalogue = [make_episode(n, description=FILLER) for n in range(1, 10)]
     catalogue.append(make_episode(20, title="Fooling cameras", description="Object detection, fooled."))
     await episodes.upsert_many(catalogue, seen_at=SEEN)
-    # Porter stems "detector" and "detection" apart ("detector", "detect").
+    # The stemmer keeps "detector" and "detection" apart ("detector", "detect").
     assert await first(EpisodeSearch(episodes), "detector") == "guid-20"
 
 

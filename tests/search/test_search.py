@@ -120,6 +120,15 @@ async def test_a_word_the_stemmer_knows_is_not_treated_as_a_typo(
     assert (await guids(search, "replication"))[0] == "dsh-ep-078"
 
 
+async def test_the_stemmer_keeps_apart_words_of_different_meaning(
+    search: EpisodeSearch, catalogue: list[StoredEpisode]
+) -> None:
+    # The original Porter algorithm stems "generalization" and "generate" alike ("gener").
+    found = await guids(search, "generalization", limit=20)
+    assert "dsh-ep-045" in found  # why models fail: generalization
+    assert "dsh-ep-076" not in found  # how to generate very large images
+
+
 async def test_a_word_found_nowhere_does_not_hide_the_others(
     search: EpisodeSearch, catalogue: list[StoredEpisode]
 ) -> None:
