@@ -183,6 +183,15 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
         is_last = typing_last and position == len(units) - 1
         field = position >= plain_until
         consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=field)
+        if (
+            consumed == 1
+            and len(units[position]) > 1
+            and stemmed is not None
+            and stemmed.get(term.source) == 0
+        ):
+            # Words joined by a hyphen that never stand together ("GA-trained"): read one by one.
+            units[position : position + 1] = [(word,) for word in units[position]]
+            continue
         if consumed > 1 and (not term.documents or (stemmed is not None and stemmed.get(term.source) == 0)):
             plain_until = position + consumed
             consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=False)
