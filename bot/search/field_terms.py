@@ -96,7 +96,12 @@ class FieldTerms:
                 named.setdefault(key, set()).add(term)
         by_first_word: dict[str, list[tuple[Phrase, Meaning]]] = {}
         for key, names in same.items():
-            others = tuple(name for name in related.get(key, {}) if name not in names)
+            # An abbreviation is its expansion: it has the expansion's synonyms too ("ga" those of
+            # "genetic algorithm").
+            wider = {
+                name: None for same_name in named[key] for name in related.get(phrase_key(same_name), {})
+            }
+            others = tuple(name for name in {**related.get(key, {}), **wider} if name not in names)
             meaning = Meaning(tuple(names), others, len(named[key]) > 1)
             by_first_word.setdefault(key[0], []).append((key, meaning))
         return cls(

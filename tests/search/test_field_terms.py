@@ -138,6 +138,21 @@ def test_a_name_the_catalogue_has_under_none_of_its_names_is_read_word_by_word()
     assert [term.source for term in terms] == ["stock", "market", "chaos"]
 
 
+def test_words_joined_by_a_hyphen_that_never_stand_together_are_read_one_by_one() -> None:
+    vocabulary = Vocabulary({"trained": 5, "genetic": 1, "algorithm": 1, "t": 1, "shirt": 1}, [])
+    # The stemmed index found "GA-trained" nowhere as a phrase, and "t-shirt" in one episode.
+    stemmed = {"ga trained": 0, "t shirt": 1}
+    terms = parse_query("GA-trained models in a t-shirt", vocabulary, stemmed)
+    assert [term.source for term in terms] == ["ga", "trained", "models", "t shirt"]
+    assert ("genetic", "algorithm") in terms[0].alternatives
+
+
+def test_an_abbreviation_has_the_synonyms_of_its_expansion() -> None:
+    [ga] = parse_query("GA", Vocabulary({}, []))
+    assert ("genetic", "algorithm") in ga.alternatives
+    assert ("evolutionary", "algorithm") in ga.related
+
+
 def test_question_words_and_contractions_are_not_terms() -> None:
     terms = parse_query("I'd like to know: can you explain why it doesn't converge?", Vocabulary({}, []))
     assert [term.source for term in terms] == ["converge"]
