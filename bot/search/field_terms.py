@@ -39,7 +39,7 @@ def match_key(word: str) -> str:
         return base
     stripped = _SUFFIXES.sub("", base)
     # A verb's final e goes with its endings: "penalize" as "penalizing", "sample" as "sampling".
-    if len(stripped) >= 6 and stripped[-1] == "e" and stripped[-2] not in "aeiou":
+    if len(stripped) >= 5 and stripped[-1] == "e" and stripped[-2] not in "aeiou":
         return stripped[:-1]
     return stripped
 

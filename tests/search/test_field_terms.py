@@ -78,6 +78,11 @@ def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
         ("beginners", "novice"),
         ("career", "job"),
         ("pitfalls", "danger"),
+        ("ant colonies", "swarm intelligence"),
+        ("scaling out", "distributed computing"),
+        ("minimizer", "optimization"),
+        ("explainable", "interpretability"),
+        ("data about data", "metadata"),
     ],
 )
 def test_a_name_means_its_other_names(typed: str, other: str) -> None:
@@ -111,6 +116,7 @@ def test_a_verb_and_its_endings_find_the_same_name() -> None:
     assert match_key("penalising") == match_key("penalize") == match_key("penalized")
     assert match_key("sampling") == match_key("sample") == match_key("samples")
     assert match_key("processes") == match_key("process")
+    assert match_key("scaling") == match_key("scale")
     assert field_terms().meaning_at(["penalising"], 0) is not None
 
 
