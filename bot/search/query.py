@@ -262,6 +262,9 @@ def _equivalent_at(units: list[Phrase], position: int) -> tuple[int, Meaning] | 
     """
     words = [word for unit in units[position:] for word in unit]
     found = field_terms().meaning_at(words, 0)
+    if found is None and words[0].endswith("s") and not is_english(words[0]):
+        # The plural of an abbreviation that the endings rule leaves alone ("GPUs", "NNs").
+        found = field_terms().meaning_at([words[0][:-1], *words[1:]], 0)
     if found is None:
         return None
     length, names = found

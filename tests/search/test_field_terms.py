@@ -153,6 +153,16 @@ def test_words_joined_by_a_hyphen_that_never_stand_together_are_read_one_by_one(
     assert ("genetic", "algorithm") in terms[0].alternatives
 
 
+def test_the_plural_of_an_abbreviation_means_the_abbreviation() -> None:
+    vocabulary = Vocabulary({}, [])
+    for typed, expansion in (("GPUs", "graphics processing unit"), ("NNs", "neural network")):
+        [term] = parse_query(typed, vocabulary)
+        assert tuple(expansion.split()) in term.alternatives
+    # An English word is not taken for a plural: "gas" is not "GA" (genetic algorithm).
+    [gas] = parse_query("gas", vocabulary)
+    assert gas.alternatives == (("gas",),)
+
+
 def test_an_abbreviation_has_the_synonyms_of_its_expansion() -> None:
     [ga] = parse_query("GA", Vocabulary({}, []))
     assert ("genetic", "algorithm") in ga.alternatives
