@@ -14,7 +14,7 @@ from bot.search.text import spelling_variants
 from bot.text import WORD
 
 Phrase = tuple[str, ...]
-KINDS = frozenset({"abbreviation", "synonym"})
+KINDS = frozenset({"abbreviation", "synonym", "narrower"})
 _SUFFIXES = re.compile(r"(?<=[a-z]{3})(?:s|ing|ed|ation|ations)$")
 
 
@@ -22,7 +22,8 @@ _SUFFIXES = re.compile(r"(?<=[a-z]{3})(?:s|ing|ed|ation|ations)$")
 class TermGroup:
     """Names the field uses for one concept, and where that is written down."""
 
-    kind: str
+    kind: str  # abbreviation: the same thing; synonym: near concepts; narrower: the first, broad,
+    # name also means the others ("artificial intelligence": "machine learning"), not the reverse
     terms: tuple[Phrase, ...]
     source: str
     entry: str
@@ -90,6 +91,9 @@ class FieldTerms:
                 if group.kind == "abbreviation":
                     same.setdefault(key, {}).update(dict.fromkeys(spelled))
                     named.setdefault(key, set()).update(group.terms)
+                elif group.kind == "narrower":
+                    if term == group.terms[0]:
+                        related.setdefault(key, {}).update(dict.fromkeys(spelled))
                 else:
                     related.setdefault(key, {}).update(dict.fromkeys(spelled))
                 same.setdefault(key, {}).update(dict.fromkeys(_spellings(term)))

@@ -153,6 +153,15 @@ def test_words_joined_by_a_hyphen_that_never_stand_together_are_read_one_by_one(
     assert ("genetic", "algorithm") in terms[0].alternatives
 
 
+def test_a_broad_name_also_means_its_narrower_names_not_the_reverse() -> None:
+    # "AI in hospitals": an episode on machine learning and medicine answers it.
+    vocabulary = Vocabulary({"machine": 5, "learning": 9}, [])
+    [ai] = parse_query("AI", vocabulary)
+    assert ("machine", "learning") in ai.related
+    [machine_learning] = parse_query("machine learning", vocabulary)
+    assert ("artificial", "intelligence") not in (*machine_learning.alternatives, *machine_learning.related)
+
+
 def test_the_plural_of_an_abbreviation_means_the_abbreviation() -> None:
     vocabulary = Vocabulary({}, [])
     for typed, expansion in (("GPUs", "graphics processing unit"), ("NNs", "neural network")):
