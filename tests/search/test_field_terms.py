@@ -83,6 +83,8 @@ def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
         ("minimizer", "optimization"),
         ("explainable", "interpretability"),
         ("data about data", "metadata"),
+        ("tdd", "test driven development"),
+        ("tdd", "unit testing"),
     ],
 )
 def test_a_name_means_its_other_names(typed: str, other: str) -> None:
