@@ -9,6 +9,7 @@ import gc
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -271,3 +272,28 @@ async def test_a_rebuild_puts_back_the_collector_and_the_switch_interval(
     assert during == [(False, steps.SWITCH_INTERVAL)] * 2  # two builds overlapping or not
     assert gc.isenabled()
     assert sys.getswitchinterval() == usual
+
+
+def test_a_big_list_or_dict_is_taken_apart_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Listing all of a 90,000-word vocabulary's entries at once held the GIL (and the loop) 32 ms.
+    class Word:
+        pass
+
+    words = [Word() for _ in range(5 * steps.RELEASED_AT_ONCE)]
+    alive = [weakref.ref(word) for word in words]
+    counts = dict.fromkeys(Word() for _ in range(3 * steps.RELEASED_AT_ONCE))
+    alive += [weakref.ref(word) for word in counts]
+    listed: list[int] = []
+    referents = gc.get_referents
+
+    def recording(*objects: object) -> list[object]:
+        found = referents(*objects)
+        listed.append(len(found))
+        return found
+
+    monkeypatch.setattr(steps.gc, "get_referents", recording)
+    retired: list[object] = [words, counts]
+    del words, counts
+    steps.release_in_steps(retired)
+    assert all(word() is None for word in alive)
+    assert max(listed) <= steps.RELEASED_AT_ONCE
