@@ -85,6 +85,9 @@ def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
         ("data about data", "metadata"),
         ("tdd", "test driven development"),
         ("tdd", "unit testing"),
+        ("degree of belief", "frequentist"),
+        ("storm", "weather"),
+        ("browser", "tensorflow js"),
     ],
 )
 def test_a_name_means_its_other_names(typed: str, other: str) -> None:
