@@ -89,6 +89,7 @@ def test_every_source_is_cited_and_used(document: dict[str, Any]) -> None:
         ("storm", "weather"),
         ("browser", "tensorflow js"),
         ("netflix", "recommender system"),
+        ("positive or negative", "sentiment analysis"),
     ],
 )
 def test_a_name_means_its_other_names(typed: str, other: str) -> None:
