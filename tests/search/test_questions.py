@@ -12,11 +12,11 @@ from tests.search.listener_questions import QUESTIONS
 
 SPLITS = ("tune", "seen", "heldout")
 # The issue's goals for the held-out set: top-3 0.90, top-1 0.75. The floors are what the held-out
-# set measured when it was evaluated, once, after round 5 of tuning ended (2026-12-02): top-1 met,
-# top-3 not (round 4's set, the round before: top-3 met, top-1 not). They guard the ranking: it
-# cannot get worse unnoticed.
+# set measured when it was evaluated, once, after round 6 of tuning ended (2026-12-02): neither goal
+# met (round 4's set: top-3 met; round 5's: top-1 met; listener_questions.py has them all). They
+# guard the ranking: it cannot get worse unnoticed.
 HELDOUT_GOAL_TOP3, HELDOUT_GOAL_TOP1 = 0.90, 0.75
-HELDOUT_FLOOR_TOP3, HELDOUT_FLOOR_TOP1 = 0.88, 0.76
+HELDOUT_FLOOR_TOP3, HELDOUT_FLOOR_TOP1 = 0.70, 0.52
 
 
 def _rate(results: list[bool]) -> float:
