@@ -6,23 +6,34 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
 
-async def worst_lag_while(work: Awaitable[T], *, tick: float, settle: float = 0.02) -> tuple[float, T, float]:
-    """(worst lag in ms, what `work` returned, its wall time in s), the loop sampled every `tick`
-    from `settle` seconds before `work` starts."""
-    worst = 0.0
+class LoopLag(NamedTuple, Generic[T]):
+    lag_ms: float  # the loop's worst lag
+    result: T  # what the work returned
+    seconds: float  # the work's wall time
+    # CPU time every thread of the process used during that worst tick. Far below lag_ms, the loop
+    # was not held up by the process (a long call holding the GIL) but by the machine: no thread
+    # of the process ran (CPU steal on a shared virtual machine, for one).
+    ran_ms: float
+
+
+async def worst_lag_while(work: Awaitable[T], *, tick: float, settle: float = 0.02) -> LoopLag[T]:
+    """The loop sampled every `tick` from `settle` seconds before `work` starts until it is done."""
+    worst, worst_ran = 0.0, 0.0
     done = asyncio.Event()
 
     async def ticker() -> None:
-        nonlocal worst
+        nonlocal worst, worst_ran
         while not done.is_set():
-            before = time.perf_counter()
+            before, ran_before = time.perf_counter(), time.process_time()
             await asyncio.sleep(tick)
-            worst = max(worst, time.perf_counter() - before - tick)
+            late = time.perf_counter() - before - tick
+            if late > worst:
+                worst, worst_ran = late, time.process_time() - ran_before
 
     probe = asyncio.create_task(ticker())
     await asyncio.sleep(settle)
@@ -31,4 +42,4 @@ async def worst_lag_while(work: Awaitable[T], *, tick: float, settle: float = 0.
     elapsed = time.perf_counter() - started
     done.set()
     await probe
-    return worst * 1000, result, elapsed
+    return LoopLag(worst * 1000, result, elapsed, worst_ran * 1000)

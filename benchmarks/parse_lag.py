@@ -44,8 +44,8 @@ def make_feed(items: int, *, words: int = 120) -> bytes:
 
 async def measure(parse: Callable[[], Awaitable[ParsedFeed]]) -> tuple[float, float, int]:
     """(worst loop lag in s, parse time in s, episodes) while ``parse`` runs."""
-    lag_ms, feed, elapsed = await worst_lag_while(parse(), tick=TICK, settle=0.05)
-    return lag_ms / 1000, elapsed, len(feed.episodes)
+    parsed = await worst_lag_while(parse(), tick=TICK, settle=0.05)
+    return parsed.lag_ms / 1000, parsed.seconds, len(parsed.result.episodes)
 
 
 async def direct(body: bytes) -> ParsedFeed:
