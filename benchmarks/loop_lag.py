@@ -15,9 +15,9 @@ class LoopLag(NamedTuple, Generic[T]):
     lag_ms: float  # the loop's worst lag
     result: T  # what the work returned
     seconds: float  # the work's wall time
-    # CPU time every thread of the process used during that worst tick. Far below lag_ms, the loop
-    # was not held up by the process (a long call holding the GIL) but by the machine: no thread
-    # of the process ran (CPU steal on a shared virtual machine, for one).
+    # CPU time every thread of the process used during that worst tick: near lag_ms, its threads
+    # were busy (a long call holding the GIL, say); near zero, the machine stalled the whole process
+    # (CPU steal on a shared virtual machine, for one).
     ran_ms: float
 
 
