@@ -166,9 +166,9 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     `stemmed` says how many episodes the words missing from the (unstemmed) vocabulary match once
     stemmed ("replication" finds "replicating"); those matching none get their closest spellings as
     alternatives (typo correction, never for an English word), or else their family as a related
-    name ("detector": "detect"). It
-    also names, with 0, the field's names of several words that match nowhere: they are read word by
-    word. Without it (a first pass) no word is corrected.
+    name ("detector": "detect"). It also names, with 0, the field's names of several words and the
+    hyphenated words that match nowhere: they are read word by word. Without it (a first pass) no
+    word is corrected.
     """
     text = unicodedata.normalize("NFKC", query)[:MAX_QUERY_CHARS]
     chunks = list(CHUNK.finditer(text))
@@ -179,20 +179,19 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
     terms: list[tuple[Term, bool]] = []  # (term, is a stop word)
     position = 0
     plain_until = 0  # the words of a field's name the catalogue lacks under every name: read one by one
+
+    def found_nowhere(term: Term) -> bool:  # its words never stand together in the stemmed index
+        return stemmed is not None and stemmed.get(term.source) == 0
+
     while position < len(units):
         is_last = typing_last and position == len(units) - 1
         field = position >= plain_until
         consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=field)
-        if (
-            consumed == 1
-            and len(units[position]) > 1
-            and stemmed is not None
-            and stemmed.get(term.source) == 0
-        ):
+        if consumed == 1 and len(units[position]) > 1 and found_nowhere(term):
             # Words joined by a hyphen that never stand together ("GA-trained"): read one by one.
             units[position : position + 1] = [(word,) for word in units[position]]
             continue
-        if consumed > 1 and (not term.documents or (stemmed is not None and stemmed.get(term.source) == 0)):
+        if consumed > 1 and (not term.documents or found_nowhere(term)):
             plain_until = position + consumed
             consumed, term = _term_at(units, position, vocabulary, is_last, stemmed, field=False)
         stop = consumed == 1 and all(word in STOP_WORDS for word in units[position])
