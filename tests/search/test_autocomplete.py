@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.db.search_index import SearchIndex
 from bot.models import StoredEpisode
 from bot.search import EpisodeSearch
 
@@ -79,3 +82,21 @@ async def test_a_rebroadcast_typed_suggests_its_original_once(
         "[RB] Complex video analysis made easy with Videoflow (Ep. 75)",
         "Complex video analysis made easy with Videoflow (Ep. 69)",
     ]
+
+
+async def test_suggestions_come_from_memory_without_a_round_trip_to_sqlite(
+    search: EpisodeSearch, catalogue: list[StoredEpisode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every keystroke asks: fetching the 25 suggestions' rows cost more than finding them.
+    await search.autocomplete("warm")  # the view built
+    fetched: list[object] = []
+
+    async def fetching(self: SearchIndex, ids: object) -> dict[int, StoredEpisode]:
+        fetched.append(ids)
+        return {}
+
+    monkeypatch.setattr(SearchIndex, "episodes", fetching)
+    suggested = await search.autocomplete("markov clus")
+    assert fetched == []
+    markov = "How to cluster tabular data with Markov Clustering (Ep. 73)"
+    assert [entry.title for entry in suggested] == [markov]
