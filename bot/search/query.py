@@ -164,11 +164,11 @@ def parse_query(query: str, vocabulary: Vocabulary, stemmed: Stemmed = None) -> 
 
     The last word, when the query ends in it, also matches as a prefix: listeners search as they type.
     `stemmed` says how many episodes the words missing from the (unstemmed) vocabulary match once
-    stemmed ("replication" finds "replicating"); those matching none get their closest spellings as
-    alternatives (typo correction, never for an English word), or else their family as a related
-    name ("detector": "detect"). It also names, with 0, the field's names of several words and the
-    hyphenated words that match nowhere: they are read word by word. Without it (a first pass) no
-    word is corrected.
+    stemmed ("replication" finds "replicating"); those matching none get as alternatives the words
+    they begin ("bayes": "bayesian") or else their closest spellings (typo correction), never for an
+    English word; or else their family as a related name ("detector": "detect"). It also names,
+    with 0, the field's names of several words and the hyphenated words that match nowhere: they are
+    read word by word. Without it (a first pass) no word is corrected.
     """
     text = unicodedata.normalize("NFKC", query)[:MAX_QUERY_CHARS]
     chunks = list(CHUNK.finditer(text))
@@ -302,12 +302,14 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
         or stemmed.get(word)
     ):
         return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed)
-    # "stolen", "payments": English words the catalogue lacks are not misspellings of its own.
-    corrections = [] if is_english(word) else vocabulary.corrections(index_form(word))
-    if corrections:
-        return _term(
-            word, [*alternatives, *((correction,) for correction in corrections)], vocabulary, prefix=prefix
+    # "stolen", "payments": English words the catalogue lacks are not misspellings of its own. Other
+    # words are shortenings ("bayes", "freq") of the catalogue's words they begin, or else misspellings.
+    if not is_english(word):
+        guesses = vocabulary.completions(index_form(word), COMPLETIONS_PER_PREFIX) or vocabulary.corrections(
+            index_form(word)
         )
+        if guesses:
+            return _term(word, [*alternatives, *((guess,) for guess in guesses)], vocabulary, prefix=prefix)
     family = vocabulary.shorter_stem(index_form(word))
     related = [(family,)] if family is not None else []
     return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed, related=related)

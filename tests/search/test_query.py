@@ -171,6 +171,13 @@ def test_an_english_word_the_catalogue_lacks_is_not_a_typo_of_one_it_has() -> No
     assert [names(term) for term in terms] == ["payments", "card", "(netwrok OR network)"]
 
 
+def test_a_shortened_word_the_catalogue_lacks_means_the_words_it_begins() -> None:
+    vocabulary = Vocabulary({"bayesian": 3, "bayesians": 1, "bases": 4, "frequentist": 2, "free": 9}, [])
+    # "bayes" and "freq" begin the catalogue's words: shortenings, not misspellings of "bases", "free".
+    terms = parse_query("freq or bayes ", vocabulary, {"freq": 0, "bayes": 0})
+    assert [names(term) for term in terms] == ["(freq OR frequentist)", "(bayes OR bayesian OR bayesians)"]
+
+
 def test_everyday_english_words_weigh_less_than_the_fields() -> None:
     assert word_weight("made") < word_weight("picture") < word_weight("overfitting") == 1.0
     assert word_weight("gradient") > 0.7
