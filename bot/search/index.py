@@ -29,6 +29,9 @@ MAX_WORDS = 65_000  # an episode's words past this are left out: counts and offs
 _FIELD_MAX_WORDS = 1000  # of a title, and of the guests
 _DENSE_SHARE = 8  # a union of more than size / this many postings is summed in an array per episode
 _CACHED_MATCHES = 512
+# A phrase's word that occurs more than _WITHIN_MIN times is read only in the episodes that have every
+# word of the phrase, when they are under 1/_WITHIN_SHARE of its own: for less, reading all is quicker.
+_WITHIN_MIN, _WITHIN_SHARE = 20_000, 4
 _PHRASES_AT_ONCE = 50  # phrases matched ahead between two looks for searches (at most a few ms)
 # Work a build does in one call that holds the GIL (the event loop waits meanwhile): a few ms at most.
 _STEMS_AT_ONCE = 1000
@@ -162,7 +165,19 @@ class InvertedIndex:
             return EMPTY
         if len(parts) == 1:
             return self._postings(parts[0])
-        occurrences = [self._occurrences(part) for part in parts]
+        # Only the episodes with every part can hold the phrase: the occurrences of its common words
+        # ("state of the art") are read in those alone, not across the catalogue.
+        by_postings = sorted(parts, key=self.documents)
+        within: Ints | None = None
+        if self._occurrence_count(by_postings[-1]) > _WITHIN_MIN and self.documents(
+            by_postings[0]
+        ) * _WITHIN_SHARE < self.documents(by_postings[-1]):
+            within = self._episodes(by_postings[0])
+            for part in by_postings[1:]:
+                within = within[self._present(self._episodes(part))[within]]
+            if not len(within):
+                return EMPTY
+        occurrences = [self._occurrences(part, within) for part in parts]
         order = sorted(range(len(parts)), key=lambda place: len(occurrences[place]))
         starts = occurrences[order[0]] - order[0]  # where the phrase would start
         for place in order[1:]:
@@ -187,13 +202,42 @@ class InvertedIndex:
             Match(docs, titles, notes) if terms[1] - terms[0] == 1 else summed(docs, titles, notes, self.size)
         )
 
-    def _occurrences(self, terms: Terms) -> Ints:
-        """(position << 32 | offset) of every occurrence of these terms, ascending."""
+    def _episodes(self, terms: Terms) -> Ints:
+        """The positions of the episodes with any of these terms, ascending."""
+        start, end = int(self.posting_starts[terms[0]]), int(self.posting_starts[terms[1]])
+        docs = self.posting_docs[start:end].astype(np.int64)
+        return docs if terms[1] - terms[0] == 1 else np.flatnonzero(self._present(docs))
+
+    def _occurrence_count(self, terms: Terms) -> int:
+        return int(self.occurrence_starts[terms[1]] - self.occurrence_starts[terms[0]])
+
+    def _present(self, docs: Ints) -> npt.NDArray[np.bool_]:
+        present = np.zeros(self.size, dtype=np.bool_)
+        present[docs] = True
+        return present
+
+    def _occurrences(self, terms: Terms, within: Ints | None) -> Ints:
+        """(position << 32 | offset) of every occurrence of these terms (in the episodes at the
+        positions `within`, if given), ascending.
+        """
         start, end = int(self.posting_starts[terms[0]]), int(self.posting_starts[terms[1]])
         counts = self.posting_titles[start:end].astype(np.int64) + self.posting_notes[start:end]
-        docs = np.repeat(self.posting_docs[start:end].astype(np.int64), counts)
-        first = int(self.occurrence_starts[terms[0]])
-        keys = (docs << 32) | self.occurrence_offsets[first : first + len(docs)]
+        posting_docs = self.posting_docs[start:end]
+        offsets = self.occurrence_offsets[int(self.occurrence_starts[terms[0]]) :]
+        if (
+            within is not None
+            and self._occurrence_count(terms) > _WITHIN_MIN
+            and len(within) * _WITHIN_SHARE < end - start
+        ):
+            kept = self._present(within)[posting_docs]
+            # Each kept posting's occurrences are a run of the term's offsets: where its run starts.
+            runs = (np.cumsum(counts) - counts)[kept]
+            counts, posting_docs = counts[kept], posting_docs[kept]
+            offsets = offsets[
+                np.arange(int(counts.sum())) + np.repeat(runs - (np.cumsum(counts) - counts), counts)
+            ]
+        docs = np.repeat(posting_docs.astype(np.int64), counts)
+        keys = (docs << 32) | offsets[: len(docs)]
         if terms[1] - terms[0] > 1:
             keys.sort()
         return keys
