@@ -12,11 +12,11 @@ from tests.search.listener_questions import QUESTIONS
 
 SPLITS = ("tune", "seen", "heldout")
 # The issue's goals for the held-out set: top-3 0.90, top-1 0.75. The floors are what the held-out
-# set measured when it was evaluated, once, after round 6 of tuning ended (2026-12-02): neither goal
-# met (round 4's set: top-3 met; round 5's: top-1 met; listener_questions.py has them all). They
-# guard the ranking: it cannot get worse unnoticed.
+# set measured when it was evaluated, once, after round 7 of tuning ended (2026-12-02): both goals
+# met on it, not on every earlier round's set (round 6's: top-1 52%, top-3 70%; listener_questions.py
+# has them all). They guard the ranking: it cannot get worse unnoticed.
 HELDOUT_GOAL_TOP3, HELDOUT_GOAL_TOP1 = 0.90, 0.75
-HELDOUT_FLOOR_TOP3, HELDOUT_FLOOR_TOP1 = 0.70, 0.52
+HELDOUT_FLOOR_TOP3, HELDOUT_FLOOR_TOP1 = 0.90, 0.80
 
 
 def _rate(results: list[bool]) -> float:
