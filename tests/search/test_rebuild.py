@@ -283,6 +283,12 @@ def test_a_big_list_or_dict_is_taken_apart_a_slice_at_a_time(monkeypatch: pytest
     alive = [weakref.ref(word) for word in words]
     counts = dict.fromkeys(Word() for _ in range(3 * steps.RELEASED_AT_ONCE))
     alive += [weakref.ref(word) for word in counts]
+
+    class Numbering(dict[Word, int]):  # the index's word numbering is a dict of its own kind
+        pass
+
+    numbered = Numbering((Word(), number) for number in range(3 * steps.RELEASED_AT_ONCE))
+    alive += [weakref.ref(word) for word in numbered]
     listed: list[int] = []
     referents = gc.get_referents
 
@@ -292,8 +298,17 @@ def test_a_big_list_or_dict_is_taken_apart_a_slice_at_a_time(monkeypatch: pytest
         return found
 
     monkeypatch.setattr(steps.gc, "get_referents", recording)
-    retired: list[object] = [words, counts]
-    del words, counts
+    retired: list[object] = [words, counts, numbered]
+    del words, counts, numbered
     steps.release_in_steps(retired)
     assert all(word() is None for word in alive)
-    assert max(listed) <= steps.RELEASED_AT_ONCE
+    assert max(listed) <= steps.RELEASED_AT_ONCE + 1  # the last slice, and the class of a subclass's instance
+
+
+@pytest.mark.parametrize("text", ["", "word", "two words", " ".join(f"w{n}" for n in range(3000))])
+def test_a_long_text_is_split_a_piece_at_a_time_into_the_same_words(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The vocabulary comes as one string of words per letter: 52,000 of them held the GIL 4 ms a split.
+    monkeypatch.setattr(steps, "SPLIT_AT_ONCE", 100)  # 3,000 words: about 150 pieces, each cut at a space
+    assert list(steps.split_in_steps(text)) == text.split()
