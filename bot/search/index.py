@@ -167,13 +167,14 @@ class InvertedIndex:
             return self._postings(parts[0])
         # Only the episodes with every part can hold the phrase: the occurrences of its common words
         # ("state of the art") are read in those alone, not across the catalogue.
-        by_postings = sorted(parts, key=self.documents)
+        rarest, *others = sorted(parts, key=self.documents)
+        commonest = others[-1]
         within: Ints | None = None
-        if self._occurrence_count(by_postings[-1]) > _WITHIN_MIN and self.documents(
-            by_postings[0]
-        ) * _WITHIN_SHARE < self.documents(by_postings[-1]):
-            within = self._episodes(by_postings[0])
-            for part in by_postings[1:]:
+        if self._occurrence_count(commonest) > _WITHIN_MIN and (
+            self.documents(rarest) * _WITHIN_SHARE < self.documents(commonest)
+        ):
+            within = self._episodes(rarest)
+            for part in others:
                 within = within[self._present(self._episodes(part))[within]]
             if not len(within):
                 return EMPTY

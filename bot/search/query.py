@@ -305,9 +305,8 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
     # "stolen", "payments": English words the catalogue lacks are not misspellings of its own. Other
     # words are shortenings ("bayes", "freq") of the catalogue's words they begin, or else misspellings.
     if not is_english(word):
-        guesses = vocabulary.completions(index_form(word), COMPLETIONS_PER_PREFIX) or vocabulary.corrections(
-            index_form(word)
-        )
+        form = index_form(word)
+        guesses = vocabulary.completions(form, COMPLETIONS_PER_PREFIX) or vocabulary.corrections(form)
         if guesses:
             return _term(word, [*alternatives, *((guess,) for guess in guesses)], vocabulary, prefix=prefix)
     family = vocabulary.shorter_stem(index_form(word))
