@@ -284,13 +284,14 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
     if split is not None:
         alternatives.append(split)
     used = any(vocabulary.documents(index_form(a[0])) for a in alternatives if len(a) == 1)
+    form = index_form(word)
     prefix: Phrase | None = None
     if is_last and len(word) >= 2:
         prefix = (word,)
-        if not used and not vocabulary.stem_starts_with(index_form(word)):
+        if not used and not vocabulary.stem_starts_with(form):
             # An unfinished word no stem starts with: the stemmer made "optimization" "optim",
             # which the prefix "optimiz*" misses; its completions as whole words do not.
-            completions = vocabulary.completions(index_form(word), COMPLETIONS_PER_PREFIX)
+            completions = vocabulary.completions(form, COMPLETIONS_PER_PREFIX)
             alternatives.extend((completion,) for completion in completions)
             used = bool(completions)
     if (
@@ -305,11 +306,10 @@ def _word_term(word: str, vocabulary: Vocabulary, is_last: bool, stemmed: Stemme
     # "stolen", "payments": English words the catalogue lacks are not misspellings of its own. Other
     # words are shortenings ("bayes", "freq") of the catalogue's words they begin, or else misspellings.
     if not is_english(word):
-        form = index_form(word)
         guesses = vocabulary.completions(form, COMPLETIONS_PER_PREFIX) or vocabulary.corrections(form)
         if guesses:
             return _term(word, [*alternatives, *((guess,) for guess in guesses)], vocabulary, prefix=prefix)
-    family = vocabulary.shorter_stem(index_form(word))
+    family = vocabulary.shorter_stem(form)
     related = [(family,)] if family is not None else []
     return _term(word, alternatives, vocabulary, prefix=prefix, stemmed=stemmed, related=related)
 
