@@ -29,19 +29,21 @@ VOCABULARY = Vocabulary(
         "camera": 3,
         "cameras": 2,
     },
-    stems=[
-        "optim",
-        "optimis",
-        "gpt",
-        "2",
-        "replic",
-        "stanisław",
-        "deep",
-        "learn",
-        "deeplearn",
-        "adversari",
-        "camera",
-    ],
+    sorted_stems=sorted(
+        [
+            "optim",
+            "optimis",
+            "gpt",
+            "2",
+            "replic",
+            "stanisław",
+            "deep",
+            "learn",
+            "deeplearn",
+            "adversari",
+            "camera",
+        ]
+    ),
 )
 
 
