@@ -102,6 +102,7 @@ class InvertedIndex:
 
     size: int
     lengths: Floats  # words per episode, every field: bm25's document length
+    words: float  # how many words the index holds (for the average document length)
     notes_start: Ints  # per episode, the offset of its first word of notes
     stems: tuple[str, ...]  # [term number]
     posting_starts: Ints  # [term]: where its postings start; [terms]: how many there are
@@ -112,11 +113,6 @@ class InvertedIndex:
     occurrence_offsets: npt.NDArray[np.uint16]
     _cache: dict[object, Match] = field(default_factory=dict)
     _ahead: dict[object, Match] = field(default_factory=dict)  # matched while the view was built
-
-    @property
-    def words(self) -> float:
-        """How many words the index holds (for the average document length)."""
-        return float(self.lengths.sum())
 
     def term(self, word: str) -> Terms:
         """The term of a word (lower case), once stemmed: an empty range if no episode has it."""
@@ -379,9 +375,11 @@ def _inverted(
     posting_starts = np.searchsorted(terms[first], boundaries).astype(np.int64)
     occurrence_starts = np.searchsorted(terms, boundaries).astype(np.int64)
     del terms
+    lengths = (spans - 2).astype(np.float64)
     return InvertedIndex(
         size=size,
-        lengths=(spans - 2).astype(np.float64),
+        lengths=lengths,
+        words=float(lengths.sum()),
         notes_start=notes_start,
         stems=sorted_stems,
         posting_starts=posting_starts,

@@ -20,6 +20,7 @@ RELATED_BELOW = 0.125  # half a band: related names rank under the words typed, 
 TITLE_BONUS = 0.1  # every term in the title or the guests: above every band
 WITHIN_BAND = 0.1  # bm25 adds at most this inside a band
 QUESTION_BAND = 0.5
+_BANDS_ASCENDING = np.array(sorted(COVERAGE_BANDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,10 @@ def ranked(
             top = np.argpartition(-scores, wanted)[:wanted]
             docs, scores = docs[top], scores[top]
         order = np.lexsort((docs, -scores))
-        best.extend(Ranked(part, int(docs[i]), float(scores[i])) for i in order)
+        best.extend(
+            Ranked(part, position, score)
+            for position, score in zip(docs[order].tolist(), scores[order].tolist(), strict=True)
+        )
     best.sort(key=lambda hit: (-hit.score, hit.part, hit.position))
     return best[:wanted]
 
@@ -204,10 +208,10 @@ def coverage_band(covered: Floats, rarities: Floats) -> Floats:
     at least its lightest term's.
     """
     total, lightest = float(rarities.sum()), float(rarities.min())
-    band = np.full(len(covered), -1.0)
-    for threshold in reversed(COVERAGE_BANDS):  # ascending: a higher band overwrites a lower one
-        needed = max(threshold * total, lightest) - 1e-9
-        band[covered >= needed] = threshold
+    needed = [max(threshold * total, lightest) - 1e-9 for threshold in _BANDS_ASCENDING]
+    # The last threshold each coverage reaches (needs ascend with the bands); -1: before the first.
+    reached = np.searchsorted(needed, covered, side="right") - 1
+    band: Floats = np.where(reached >= 0, _BANDS_ASCENDING[reached], -1.0)
     return band
 
 
