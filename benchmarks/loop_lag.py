@@ -43,3 +43,28 @@ async def worst_lag_while(work: Awaitable[T], *, tick: float, settle: float = 0.
     done.set()
     await probe
     return LoopLag(worst * 1000, result, elapsed, worst_ran * 1000)
+
+
+def _plain_python(seconds: float) -> int:
+    """Python work that holds the GIL in no long call: words counted in a sentence, again and again."""
+    words = ("plain", "python", "code", "and", "nothing", "else", "the", "loop", "waits", "for")
+    counts: dict[str, int] = {}
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    return sum(counts.values())
+
+
+async def baseline_lag(seconds: float, *, tick: float) -> LoopLag[int]:
+    """The loop's worst lag while a thread runs plain Python for `seconds`, the GIL switched as
+    often as the search engine's builds do: what this machine adds on its own (a VM's CPU steal, the
+    scheduler), measured in the same run as the work it is set against.
+    """
+    from bot.search.steps import switching_often
+
+    def run() -> int:
+        with switching_often():
+            return _plain_python(seconds)
+
+    return await worst_lag_while(asyncio.to_thread(run), tick=tick)
