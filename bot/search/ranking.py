@@ -158,13 +158,14 @@ def _scored(
         return docs, np.empty(0)
     counts = np.zeros((len(typed), len(docs)))
     titles = np.zeros((len(typed), len(docs)))
-    other_names = np.zeros((len(typed), len(docs)))
+    # Most queries match none of the field's other names: their scores need only the words typed.
+    other_names = np.zeros((len(typed), len(docs))) if any(len(other.docs) for other in related) else None
     for term, (one, other) in enumerate(zip(typed, related, strict=True)):
         if len(one.docs):
             where = np.searchsorted(docs, one.docs)
             counts[term, where] = TITLE_WEIGHT * one.titles + one.notes
             titles[term, where] = one.titles
-        if len(other.docs):
+        if other_names is not None and len(other.docs):
             where = np.searchsorted(docs, other.docs)
             other_names[term, where] = TITLE_WEIGHT * other.titles + other.notes
     saturation = K1 * (1.0 - B + B * index.lengths[docs] / average_length)
@@ -181,21 +182,18 @@ def _scored(
     def squeezed(value: Floats) -> Floats:
         return WITHIN_BAND * value / (1.0 + value)
 
-    widened = np.maximum(counts, other_names)
     if question:
-        typed_part = weights * saturated(counts)
-        related_part = related_rarities[:, None] * saturated(other_names)
-        scores = QUESTION_BAND + squeezed(np.maximum(typed_part, related_part).sum(axis=0))
+        term_parts = weights * saturated(counts)
+        if other_names is not None:
+            term_parts = np.maximum(term_parts, related_rarities[:, None] * saturated(other_names))
+        scores = QUESTION_BAND + squeezed(term_parts.sum(axis=0))
     else:
-        typed_cover = (counts > 0).T @ rarities
-        wide_cover = (widened > 0).T @ rarities
-        typed_band = coverage_band(typed_cover, rarities)
-        wide_band = coverage_band(wide_cover, rarities) - RELATED_BELOW
-        scores = np.where(
-            wide_band > typed_band,
-            wide_band + squeezed(bm25(widened)),
-            typed_band + squeezed(bm25(counts)),
-        )
+        typed_band = coverage_band((counts > 0).T @ rarities, rarities)
+        scores = typed_band + squeezed(bm25(counts))
+        if other_names is not None:
+            widened = np.maximum(counts, other_names)
+            wide_band = coverage_band((widened > 0).T @ rarities, rarities) - RELATED_BELOW
+            scores = np.where(wide_band > typed_band, wide_band + squeezed(bm25(widened)), scores)
     in_titles = (titles > 0).all(axis=0)
     if in_titles.any():
         title_scores = 1.0 + TITLE_BONUS + squeezed(bm25(TITLE_WEIGHT * titles))
