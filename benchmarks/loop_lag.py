@@ -8,6 +8,8 @@ import time
 from collections.abc import Awaitable
 from typing import Generic, NamedTuple, TypeVar
 
+from bot.search.steps import switching_often
+
 T = TypeVar("T")
 
 
@@ -61,7 +63,6 @@ async def baseline_lag(seconds: float, *, tick: float) -> LoopLag[int]:
     often as the search engine's builds do: what this machine adds on its own (a VM's CPU steal, the
     scheduler), measured in the same run as the work it is set against.
     """
-    from bot.search.steps import switching_often
 
     def run() -> int:
         with switching_often():
